@@ -1,0 +1,59 @@
+# Airlock — build, demo, test, bench. Every target installs what it is missing.
+SWIFT        ?= swift
+BUILD_DIR    := .build/debug
+RELEASE_DIR  := .build/release
+AIRLOCK      := $(BUILD_DIR)/airlock
+PROBE        := .build/airlock-probe
+CFLAGS_HELPER := -O2 -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+
+.PHONY: all deps build release helper demo test test-unit bench lint format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+# SwiftPM builds everything, including airlock-helper (plain C, but linked by swiftc). The
+# helper is then rebuilt with cc, without the Swift runtime: it starts ~2 ms faster.
+build: deps
+	$(SWIFT) build
+	@$(MAKE) --no-print-directory helper DIR=$(BUILD_DIR)
+
+release: deps
+	$(SWIFT) build -c release
+	@$(MAKE) --no-print-directory helper DIR=$(RELEASE_DIR)
+
+helper:
+	cc $(CFLAGS_HELPER) -o $(DIR)/airlock-helper Sources/airlock-helper/helper.c
+
+$(PROBE): Tests/Probes/airlock-probe.c
+	@mkdir -p .build
+	cc -O2 -Wall -Wextra -o $@ $<
+
+# The demo: build, run the hello-c example job in a sandbox, run what it built.
+demo: build
+	$(AIRLOCK) run Examples/hello-c/job.yaml --out .build/demo/hello-c
+	@echo "--- running the artifact the sandbox built:"
+	./.build/demo/hello-c/hello
+
+# All tests. As root this includes the integration tests (namespaces, cgroups, the rootless
+# path via an unprivileged uid); as a user it runs the unit tests and the rootless subset.
+test: build $(PROBE)
+	AIRLOCK_PROBE=$(CURDIR)/$(PROBE) AIRLOCK_HELPER=$(CURDIR)/$(BUILD_DIR)/airlock-helper \
+	  $(SWIFT) test --parallel --num-workers 2
+
+test-unit: deps
+	$(SWIFT) test --filter 'AirlockCoreTests|AirlockProfileTests|AirlockOSTests'
+
+bench: release
+	$(RELEASE_DIR)/airlock-bench
+
+lint:
+	swift format lint --strict --recursive Sources Tests Package.swift
+	cc -fsyntax-only -Wall -Wextra -Werror Sources/airlock-helper/helper.c
+
+format:
+	swift format --in-place --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build

@@ -1,0 +1,78 @@
+// swift-tools-version:6.0
+// Airlock — a sandboxed, ephemeral build runner for Linux.
+//
+// Layers (dependencies point one way, see README "Architecture"):
+//   C boundary : CSeccomp, CCap (system libraries), CAirlockShims (small C), airlock-helper (C exe)
+//   OS         : AirlockOS            — the only Swift module that imports the C targets
+//   domain     : AirlockCore, AirlockProfile — pure, testable as any user
+//   runtime    : AirlockSandbox       — plan → running, supervised, torn-down sandbox
+//   CLI        : AirlockCLI, airlock  — one command type per verb
+import PackageDescription
+
+let package = Package(
+    name: "Airlock",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "airlock", targets: ["airlock"]),
+        .executable(name: "airlock-helper", targets: ["airlock-helper"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+    ],
+    targets: [
+        // ── C boundary ────────────────────────────────────────────────────────
+        .systemLibrary(
+            name: "CSeccomp", pkgConfig: "libseccomp",
+            providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(
+            name: "CCap", pkgConfig: "libcap",
+            providers: [.apt(["libcap-dev"])]),
+        .target(name: "CAirlockShims"),
+        // The single-threaded launcher that does all namespace work. Plain C, no Swift runtime
+        // between fork and exec. `make helper` also builds it with cc (faster start-up).
+        .executableTarget(name: "airlock-helper"),
+
+        // ── OS ────────────────────────────────────────────────────────────────
+        .target(
+            name: "AirlockOS",
+            dependencies: ["CSeccomp", "CCap", "CAirlockShims"]),
+
+        // ── pure domain ───────────────────────────────────────────────────────
+        .target(
+            name: "AirlockCore",
+            dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "AirlockProfile",
+            dependencies: ["AirlockCore", .product(name: "Yams", package: "Yams")]),
+
+        // ── sandbox runtime ───────────────────────────────────────────────────
+        .target(
+            name: "AirlockSandbox",
+            dependencies: [
+                "AirlockOS", "AirlockCore", "AirlockProfile",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // ── CLI ───────────────────────────────────────────────────────────────
+        .target(
+            name: "AirlockCLI",
+            dependencies: [
+                "AirlockSandbox", "AirlockCore", "AirlockProfile",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(name: "airlock", dependencies: ["AirlockCLI"]),
+
+        // ── tests ─────────────────────────────────────────────────────────────
+        .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
+        .testTarget(name: "AirlockProfileTests", dependencies: ["AirlockProfile", "AirlockOS"]),
+        .testTarget(name: "AirlockOSTests", dependencies: ["AirlockOS"]),
+        .testTarget(
+            name: "AirlockSandboxTests",
+            dependencies: ["AirlockSandbox", "AirlockCLI", "AirlockOS"],
+            exclude: []),
+    ],
+    swiftLanguageModes: [.v5]
+)

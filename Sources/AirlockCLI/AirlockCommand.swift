@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `airlock` command: one subcommand type per verb.
+public struct AirlockCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "airlock",
+        abstract: "A sandboxed, ephemeral build runner for Linux.",
+        subcommands: [ExecCommand.self, RunCommand.self])
+    public init() {}
+}

@@ -1,0 +1,124 @@
+/// The launch config the helper reads from fd 3: NUL-terminated tokens, each record an op name
+/// followed by that op's arguments (see `airlock_helper_protocol.h` and `helper.c`).
+///
+/// The order of `mounts` is the order the helper performs them in.
+public struct HelperConfig: Hashable, Sendable {
+    public enum MountOp: Hashable, Sendable {
+        case roBind(source: String, destination: String)
+        /// Read-write, always `nosuid,nodev`.
+        case rwBind(source: String, destination: String)
+        case tmpfs(path: String, size: UInt64, mode: UInt32, uid: UInt32, gid: UInt32)
+        case directory(path: String, mode: UInt32, uid: UInt32, gid: UInt32)
+        case file(path: String, mode: UInt32, contents: String)
+        case symlink(target: String, path: String)
+        /// A fresh `/proc` for the sandbox's pid namespace.
+        case proc
+        /// A minimal `/dev` with a `/dev/shm` of `shmSize` bytes.
+        case dev(shmSize: UInt64)
+    }
+
+    /// Contents written to `/proc/PID/uid_map` (e.g. `"0 300000 65536\n"`).
+    public var uidMap: String
+    public var gidMap: String
+    /// Ids (inside the sandbox) used while setting up mounts.
+    public var setupUID: UInt32
+    public var setupGID: UInt32
+    /// Ids (inside the sandbox) the job runs as.
+    public var jobUID: UInt32
+    public var jobGID: UInt32
+    /// Keep the host network namespace (profile `network: host`).
+    public var shareNetwork: Bool
+    public var rootSize: UInt64
+    public var hostname: String
+    public var mounts: [MountOp]
+    public var readOnlyRoot: Bool
+    /// `cgroup.procs` files the sandbox's init is written to before it starts.
+    public var cgroupProcs: [String]
+    /// (resource, soft, hard) triples for setrlimit.
+    public var rlimits: [(resource: Int32, soft: UInt64, hard: UInt64)]
+    public var workingDirectory: String
+    public var umask: UInt32
+    public var arguments: [String]
+    public var environment: [String]
+
+    public init(
+        uidMap: String, gidMap: String, setupUID: UInt32, setupGID: UInt32, jobUID: UInt32,
+        jobGID: UInt32, shareNetwork: Bool = false, rootSize: UInt64 = 16 << 20,
+        hostname: String = "airlock", mounts: [MountOp] = [], readOnlyRoot: Bool = true,
+        cgroupProcs: [String] = [], rlimits: [(resource: Int32, soft: UInt64, hard: UInt64)] = [],
+        workingDirectory: String = "/", umask: UInt32 = 0o022, arguments: [String],
+        environment: [String]
+    ) {
+        self.uidMap = uidMap
+        self.gidMap = gidMap
+        self.setupUID = setupUID
+        self.setupGID = setupGID
+        self.jobUID = jobUID
+        self.jobGID = jobGID
+        self.shareNetwork = shareNetwork
+        self.rootSize = rootSize
+        self.hostname = hostname
+        self.mounts = mounts
+        self.readOnlyRoot = readOnlyRoot
+        self.cgroupProcs = cgroupProcs
+        self.rlimits = rlimits
+        self.workingDirectory = workingDirectory
+        self.umask = umask
+        self.arguments = arguments
+        self.environment = environment
+    }
+
+    public static func == (a: HelperConfig, b: HelperConfig) -> Bool { a.encoded() == b.encoded() }
+    public func hash(into h: inout Hasher) { h.combine(encoded()) }
+
+    /// The wire form. Tokens may not contain NUL; `encode` rejects them.
+    public func encoded() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(2048)
+        func put(_ tokens: String...) {
+            for t in tokens {
+                out.append(contentsOf: t.utf8)
+                out.append(0)
+            }
+        }
+        put("uid_map", uidMap)
+        put("gid_map", gidMap)
+        put("setup_ids", String(setupUID), String(setupGID))
+        put("job_ids", String(jobUID), String(jobGID))
+        if shareNetwork { put("share_net") }
+        put("root_size", String(rootSize))
+        put("hostname", hostname)
+        for m in mounts {
+            switch m {
+            case let .roBind(s, d): put("ro_bind", s, d)
+            case let .rwBind(s, d): put("rw_bind", s, d)
+            case let .tmpfs(p, size, mode, uid, gid):
+                put("tmpfs", p, String(size), String(mode), String(uid), String(gid))
+            case let .directory(p, mode, uid, gid):
+                put("dir", p, String(mode), String(uid), String(gid))
+            case let .file(p, mode, contents): put("file", p, String(mode), contents)
+            case let .symlink(t, p): put("symlink", t, p)
+            case .proc: put("proc")
+            case let .dev(shm): put("dev", String(shm))
+            }
+        }
+        if readOnlyRoot { put("readonly_root") }
+        for c in cgroupProcs { put("cgroup", c) }
+        for r in rlimits { put("rlimit", String(r.resource), String(r.soft), String(r.hard)) }
+        put("cwd", workingDirectory)
+        put("umask", String(umask))
+        for e in environment { put("env", e) }
+        for a in arguments { put("arg", a) }
+        return out
+    }
+
+    /// Checks the config can be encoded: no NUL bytes in any token, a command present.
+    public func validate() throws {
+        let all = [uidMap, gidMap, hostname, workingDirectory] + arguments + environment
+        if let bad = all.first(where: { $0.utf8.contains(0) }) {
+            throw OSError("encode", "launch config token \(bad.debugDescription)", errno: 22,
+                hint: "arguments and environment values cannot contain NUL bytes")
+        }
+        if arguments.isEmpty { throw OSError("encode", "launch config", errno: 22, hint: "no command given") }
+    }
+}

@@ -1,0 +1,155 @@
+import AirlockCore
+import AirlockOS
+import AirlockProfile
+import Foundation
+
+/// What happened to one step.
+public struct StepReport: Sendable {
+    public var name: String
+    public var exitCode: Int32
+    public var duration: Double
+    public var result: SandboxResult
+}
+
+/// What happened to a job run with `JobRunner`.
+public struct JobReport: Sendable {
+    /// The job's exit status: the failing step's, 124 on timeout, 0 on success.
+    public var exitCode: Int32
+    public var steps: [StepReport]
+    /// The step that failed, if any.
+    public var failedStep: String?
+    public var timedOut: Bool
+    /// Output paths copied to the out dir (relative to it).
+    public var outputs: [String]
+    public var logPath: String
+    public var startedOn: Date
+    public var finishedOn: Date
+    public var sourceDateEpoch: Int64
+    /// A message for the person at the keyboard when the job failed.
+    public var failureMessage: String?
+}
+
+/// Runs a `Job`: fresh workspace with the inputs, one sandbox per step (sharing the workspace,
+/// the uid range and the deadline), live and saved logs, outputs collected after success, and
+/// the workspace removed on every path.
+public final class JobRunner: @unchecked Sendable {
+    public let sandbox: Sandbox
+    public init(sandbox: Sandbox) { self.sandbox = sandbox }
+
+    public func run(job: Job, profile: Profile, outDir: String, console: FileHandle?) throws -> JobReport {
+        let started = Date()
+        let jobFile = job.sourceFile ?? "<job>"
+        let jobDir = ((job.sourceFile ?? FileManager.default.currentDirectoryPath + "/job.yaml") as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        } catch {
+            throw AirlockError(.usage, "cannot create the output directory \(outDir): \(error.localizedDescription)",
+                hint: "choose a writable directory with --out")
+        }
+        let identity = try SandboxIdentity.acquire(state: sandbox.state)
+        defer { identity.release() }
+        let workspace = try Workspace.create(state: sandbox.state, name: job.name, identity: identity)
+        defer { workspace.remove() }
+
+        // Inputs, copied in; SOURCE_DATE_EPOCH defaults to the newest input's mtime.
+        var newest: Int64 = 0
+        for input in job.inputs {
+            let src = input.hasPrefix("/") ? input : jobDir + "/" + input
+            let normalized = (input as NSString).standardizingPath
+            let rel = input.hasPrefix("/") ? (input as NSString).lastPathComponent : normalized
+            guard FileManager.default.fileExists(atPath: src) else {
+                throw AirlockError(.missingFile, "\(jobFile): input '\(input)' does not exist (looked at \(src))",
+                    hint: "fix the path in `inputs` (relative paths are relative to the job file)")
+            }
+            newest = max(newest, Self.newestMTime(src))
+            do { try workspace.add(src, as: rel, identity: identity) } catch {
+                throw AirlockError(.sandboxSetup, "cannot copy input '\(input)' into the workspace: \(error)")
+            }
+        }
+        if newest == 0, let f = job.sourceFile { newest = Self.newestMTime(f) }
+        let epoch = job.sourceDateEpoch ?? newest
+
+        var limits = SandboxSpec.Limits(profile: profile.limits)
+        if let m = job.resources.memory { limits.memory = m }
+        if let p = job.resources.pids { limits.pids = p }
+        if let c = job.resources.cpus { limits.cpus = c }
+        let timeout = job.timeout ?? profile.limits.timeout
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+
+        let logPath = outDir + "/" + job.name + ".log"
+        let sink = try LogSink(logPath: logPath, console: console, limit: profile.limits.logLimit)
+        let devnull = try OwnedFD.open("/dev/null", O_RDONLY)
+        var steps: [StepReport] = []
+        var failure: String?
+        var failedStep: String?
+        var exitCode: Int32 = 0
+        var timedOut = false
+        defer { sink.finish() }
+
+        for (i, step) in job.steps.enumerated() {
+            sink.note("==> [\(i + 1)/\(job.steps.count)] \(step.name)\n")
+            var stepLimits = limits
+            if let d = deadline {
+                let left = d.timeIntervalSinceNow
+                if left <= 0 { timedOut = true; exitCode = 124; failedStep = step.name; break }
+                stepLimits.timeout = left
+            }
+            let spec = SandboxSpec(
+                profile: profile, command: ["/bin/sh", "-e", "-c", step.run], environment: job.env,
+                workspace: workspace.path, limits: stepLimits, workingDirectory: "/workspace",
+                stdio: (devnull.raw, sink.writeEnd.raw, sink.writeEnd.raw), sourceDateEpoch: epoch)
+            let r = try sandbox.runBlocking(spec, identity: identity)
+            steps.append(StepReport(name: step.name, exitCode: r.exitCode, duration: r.duration, result: r))
+            if r.exitCode != 0 {
+                exitCode = r.exitCode
+                failedStep = step.name
+                timedOut = r.timedOut
+                failure = Self.describeFailure(step: step.name, result: r, timeout: timeout, limits: stepLimits)
+                sink.note("==> step '\(step.name)' failed: \(failure!)\n")
+                break
+            }
+            sink.note("==> step '\(step.name)' finished in \(String(format: "%.2f", r.duration))s\n")
+        }
+        if timedOut && failure == nil {
+            failure = "the job timed out after \(Int(timeout ?? 0))s"
+        }
+
+        var outputs: [String] = []
+        if exitCode == 0 {
+            do {
+                outputs = try OutputCollector.collect(patterns: job.outputs, workspace: workspace.path, to: outDir, jobFile: jobFile)
+            } catch let e as AirlockError {
+                exitCode = 1
+                failure = e.message
+                sink.note("==> \(e.message)\n")
+            }
+        }
+        sink.note(exitCode == 0
+            ? "==> job '\(job.name)' succeeded; \(outputs.count) output(s) in \(outDir)\n"
+            : "==> job '\(job.name)' failed with exit status \(exitCode)\n")
+        return JobReport(
+            exitCode: exitCode, steps: steps, failedStep: failedStep, timedOut: timedOut, outputs: outputs,
+            logPath: logPath, startedOn: started, finishedOn: Date(), sourceDateEpoch: epoch, failureMessage: failure)
+    }
+
+    static func describeFailure(step: String, result r: SandboxResult, timeout: Double?, limits: SandboxSpec.Limits) -> String {
+        if r.timedOut { return "timed out (job timeout \(Int(timeout ?? 0))s); the whole process tree was killed" }
+        if r.oomKilled { return "killed by the out-of-memory killer at the memory limit (\(limits.memory.map(String.init) ?? "?") bytes)" }
+        if r.exitCode > 128 { return "killed by signal \(r.exitCode - 128)" + (r.pidsLimitHit ? " (the pids limit was hit)" : "") }
+        return "exit status \(r.exitCode)" + (r.pidsLimitHit ? " (the pids limit of \(limits.pids ?? 0) was hit)" : "")
+    }
+
+    static func newestMTime(_ path: String) -> Int64 {
+        var newest: Int64 = 0
+        func visit(_ p: String) {
+            var st = stat()
+            guard lstat(p, &st) == 0 else { return }
+            newest = max(newest, Int64(st.st_mtim.tv_sec))
+            if (st.st_mode & S_IFMT) == S_IFDIR, let kids = try? FileManager.default.contentsOfDirectory(atPath: p) {
+                for k in kids { visit(p + "/" + k) }
+            }
+        }
+        visit(path)
+        return newest
+    }
+}

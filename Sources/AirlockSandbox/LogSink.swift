@@ -1,0 +1,75 @@
+import AirlockOS
+import Foundation
+
+/// Drains a job's output pipe on its own thread: every chunk goes to the live console (if any)
+/// and to the saved log, until `limit` bytes have been captured; past that, output is still
+/// drained (so the job never blocks) but dropped, and a notice is written once.
+public final class LogSink: @unchecked Sendable {
+    public let writeEnd: OwnedFD
+    private let readEnd: OwnedFD
+    private let file: FileHandle
+    private let console: FileHandle?
+    private let limit: UInt64
+    private let lock = NSLock()
+    private var captured: UInt64 = 0
+    private var truncated = false
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Bytes captured in the saved log so far.
+    public var capturedBytes: UInt64 { lock.lock(); defer { lock.unlock() }; return captured }
+    /// Whether output was dropped at the limit.
+    public var wasTruncated: Bool { lock.lock(); defer { lock.unlock() }; return truncated }
+
+    public init(logPath: String, console: FileHandle?, limit: UInt64) throws {
+        let (r, w) = try OwnedFD.pipe()
+        readEnd = r
+        writeEnd = w
+        guard FileManager.default.createFile(atPath: logPath, contents: nil, attributes: [.posixPermissions: 0o644]),
+              let fh = FileHandle(forWritingAtPath: logPath) else {
+            throw OSError("open", logPath)
+        }
+        file = fh
+        self.console = console
+        self.limit = limit
+        Thread.detachNewThread { [self] in pump() }
+    }
+
+    private func pump() {
+        while let chunk = try? readEnd.read(), !chunk.isEmpty { emit(chunk, fromJob: true) }
+        done.signal()
+    }
+
+    /// Write runner text (step markers, summaries) into the same stream.
+    public func note(_ text: String) { emit(Array(text.utf8), fromJob: false) }
+
+    private func emit(_ bytes: [UInt8], fromJob: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        var out = bytes[...]
+        if fromJob {
+            if truncated { return }
+            let room = limit > captured ? limit - captured : 0
+            if UInt64(out.count) > room {
+                out = out.prefix(Int(room))
+                truncated = true
+            }
+        }
+        captured += UInt64(out.count)
+        let data = Data(out)
+        file.write(data)
+        console?.write(data)
+        if fromJob && truncated {
+            let notice = Data("\n[airlock] log limit of \(limit) bytes reached; further output is dropped\n".utf8)
+            file.write(notice)
+            console?.write(notice)
+        }
+    }
+
+    /// Close the write end and wait until everything written has been drained.
+    public func finish() {
+        writeEnd.close()
+        done.wait()
+        try? file.synchronize()
+        try? file.close()
+    }
+}

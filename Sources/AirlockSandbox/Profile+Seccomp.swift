@@ -1,0 +1,61 @@
+import AirlockCore
+import AirlockOS
+import AirlockProfile
+import Foundation
+
+extension LibseccompSyscalls: SyscallTable {}
+
+extension SeccompSpec {
+    /// The libseccomp policy for this profile section.
+    public var policy: SeccompPolicy {
+        func action(_ a: SeccompAction) -> SeccompPolicy.Action {
+            switch a {
+            case .allow: return .allow
+            case .errno(let e): return .errno(e)
+            case .killProcess: return .killProcess
+            case .trap: return .trap
+            case .log: return .log
+            }
+        }
+        func op(_ o: SeccompArg.Op) -> SeccompPolicy.ArgCompare.Op {
+            switch o {
+            case .eq: return .eq
+            case .ne: return .ne
+            case .lt: return .lt
+            case .le: return .le
+            case .gt: return .gt
+            case .ge: return .ge
+            case .maskedEq: return .maskedEq
+            }
+        }
+        var rules: [SeccompPolicy.Rule] = []
+        for r in self.rules {
+            let args = r.args.map { SeccompPolicy.ArgCompare(index: UInt32($0.index), op: op($0.op), value: $0.value, valueTwo: $0.valueTwo) }
+            for n in r.names { rules.append(.init(syscall: n, action: action(r.action), args: args)) }
+        }
+        return SeccompPolicy(defaultAction: action(defaultAction), rules: rules)
+    }
+}
+
+/// Compiled programs, keyed by policy, so a runner compiles each profile once.
+public final class SeccompProgramCache: @unchecked Sendable {
+    private var programs: [SeccompPolicy: SeccompProgram] = [:]
+    private let lock = NSLock()
+
+    public init() {}
+
+    public func program(for spec: SeccompSpec, profileName: String) throws -> SeccompProgram {
+        let policy = spec.policy
+        lock.lock()
+        defer { lock.unlock() }
+        if let p = programs[policy] { return p }
+        do {
+            let p = try SeccompCompiler.compile(policy)
+            programs[policy] = p
+            return p
+        } catch let e as OSError {
+            throw AirlockError(.sandboxSetup, "cannot compile the seccomp filter of profile '\(profileName)': \(e)",
+                hint: e.hint ?? "check the profile's seccomp rules with `airlock profile lint`")
+        }
+    }
+}

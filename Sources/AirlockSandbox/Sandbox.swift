@@ -1,0 +1,180 @@
+import AirlockCore
+import AirlockOS
+import AirlockProfile
+import Foundation
+import Logging
+
+/// Airlock's launch API: turns a `SandboxSpec` into a running, supervised, torn-down sandbox.
+///
+/// One `Sandbox` is shared by every launch of a runner: it holds the helper's path, the state
+/// directory, the host's cgroup layout and the compiled seccomp programs.
+public final class Sandbox: @unchecked Sendable {
+    public let state: StateDirectory
+    public let helperPath: String
+    public let programs = SeccompProgramCache()
+    public var logger: Logger
+    private let cgroupHost: Result<CgroupHost, OSError>
+    private let active = ActiveSandboxes()
+
+    public init(state: StateDirectory, helperPath: String, logger: Logger = Logger(label: "airlock.sandbox")) {
+        self.state = state
+        self.helperPath = helperPath
+        self.logger = logger
+        do { cgroupHost = .success(try CgroupHost.detect()) } catch let e as OSError {
+            cgroupHost = .failure(e)
+        } catch { cgroupHost = .failure(OSError("detect", "cgroups", errno: EINVAL)) }
+    }
+
+    /// A sandbox for this host with the default state directory and helper.
+    public static func makeDefault() throws -> Sandbox {
+        Sandbox(state: try StateDirectory.resolve(), helperPath: try HelperLocator.locate())
+    }
+
+    /// Run `spec` to completion. A non-zero exit of the command is a result, not an error;
+    /// errors mean the sandbox could not be set up (and nothing was left behind).
+    public func run(_ spec: SandboxSpec) async throws -> SandboxResult {
+        try await withCheckedThrowingContinuation { cont in
+            Thread.detachNewThread { [self] in
+                cont.resume(with: Result { try self.runBlocking(spec) })
+            }
+        }
+    }
+
+    /// Forward a signal (SIGINT, SIGTERM…) to every running sandbox's job.
+    public func signalAll(_ sig: Int32) { active.forEach { $0.signal(sig) } }
+
+    /// Kill every running sandbox now.
+    public func killAll() { active.forEach { $0.killSandbox() } }
+
+    /// The blocking form of `run`, for callers that own a thread (benchmarks, the agent's pool).
+    /// Pass `identity` to run several sandboxes as the same ids (the steps of one job).
+    public func runBlocking(_ spec: SandboxSpec, identity given: SandboxIdentity? = nil) throws -> SandboxResult {
+        let start = DispatchTime.now()
+        let program = try programs.program(for: spec.profile.seccomp, profileName: spec.profile.name)
+        let identity = try given ?? SandboxIdentity.acquire(state: state)
+        defer { if given == nil { identity.release() } }
+
+        // Limits: a cgroup when the host allows it; rlimits only if the profile says so.
+        var cgroup: JobCgroup?
+        var rlimitsOnly = false
+        switch cgroupHost {
+        case .success(let host):
+            do {
+                cgroup = try JobCgroup.create(
+                    host: host, name: "job-\(getpid())-\(identity.slot ?? 0)-\(UInt32.random(in: 0...UInt32.max))",
+                    limits: CgroupLimits(memory: spec.limits.memory, pids: spec.limits.pids, cpus: spec.limits.cpus))
+            } catch let e as OSError {
+                throw AirlockError(.sandboxSetup, "cannot create the job cgroup: \(e)", hint: e.hint)
+            }
+        case .failure(let e):
+            guard spec.profile.limits.cgroupFallback == .rlimits else {
+                throw AirlockError(.hostUnsupported,
+                    "cgroups are not available to this user, so memory/pids/cpu limits cannot be enforced: \(e.call)(\(e.object)): \(e.reason)",
+                    hint: e.hint)
+            }
+            rlimitsOnly = true
+            logger.warning("cgroups unavailable (\(e.object)); enforcing limits with rlimits only, as profile '\(spec.profile.name)' allows")
+        }
+        defer { cgroup?.destroy() }
+
+        let config = HelperConfig(
+            uidMap: identity.uidMap, gidMap: identity.gidMap, setupUID: identity.setupUID,
+            setupGID: identity.setupGID, jobUID: SandboxIdentity.jobID, jobGID: SandboxIdentity.jobID,
+            shareNetwork: spec.profile.network == .host, rootSize: spec.profile.filesystem.rootSize,
+            hostname: spec.hostname, mounts: try MountPlan.build(spec: spec, identity: identity),
+            readOnlyRoot: true, cgroupProcs: cgroup?.procsFiles ?? [],
+            rlimits: rlimits(spec.limits, rlimitsOnly: rlimitsOnly),
+            workingDirectory: spec.workingDirectory, umask: 0o022, arguments: spec.command,
+            environment: spec.fullEnvironment)
+
+        let helper: HelperProcess
+        do {
+            helper = try HelperProcess.spawn(helperPath: helperPath, config: config, program: program, stdio: spec.stdio)
+        } catch let e as OSError {
+            throw AirlockError(.sandboxSetup, "cannot start the sandbox helper: \(e)", hint: e.hint)
+        }
+        active.insert(helper)
+        defer { active.remove(helper) }
+
+        // The wall-clock limit kills the whole tree: the cgroup, and the helper (whose death
+        // takes the sandbox's pid namespace with it).
+        let timedOut = ManagedFlag()
+        var timer: DispatchSourceTimer?
+        if let t = spec.limits.timeout {
+            let tm = DispatchSource.makeTimerSource(queue: .global())
+            tm.schedule(deadline: .now() + t)
+            tm.setEventHandler { [cgroup] in
+                timedOut.set()
+                cgroup?.killAll()
+                helper.killSandbox()
+            }
+            tm.resume()
+            timer = tm
+        }
+        let outcome = helper.waitForExit()
+        timer?.cancel()
+
+        if let err = outcome.setupError {
+            throw setupError(err, stage: err.stage ?? .config, spec: spec)
+        }
+        var result = SandboxResult(exitCode: outcome.exitCode, rlimitsOnly: rlimitsOnly)
+        if timedOut.isSet {
+            result.timedOut = true
+            result.exitCode = 124
+        }
+        if let cg = cgroup {
+            result.oomKilled = cg.oomKills > 0
+            result.pidsLimitHit = cg.pidsLimitHits > 0
+            result.memoryPeak = cg.memoryPeak
+            result.leftoverProcesses = cg.destroy()
+            cgroup = nil
+        }
+        result.duration = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return result
+    }
+
+    private func rlimits(_ l: SandboxSpec.Limits, rlimitsOnly: Bool) -> [(resource: Int32, soft: UInt64, hard: UInt64)] {
+        var out: [(Int32, UInt64, UInt64)] = [(7 /* RLIMIT_NOFILE */, l.nofile, l.nofile)]
+        if rlimitsOnly {
+            // Weaker stand-ins: address space per process, processes per (host) uid.
+            if let m = l.memory { out.append((9 /* RLIMIT_AS */, m, m)) }
+            if let p = l.pids { out.append((6 /* RLIMIT_NPROC */, UInt64(p), UInt64(p))) }
+        }
+        return out.map { (resource: $0.0, soft: $0.1, hard: $0.2) }
+    }
+
+    private func setupError(_ r: HelperReport, stage: HelperStage, spec: SandboxSpec) -> AirlockError {
+        let reason = String(cString: strerror(r.errno))
+        let object = r.detail.isEmpty ? "" : " '\(r.detail)'"
+        if stage == .exec {
+            return AirlockError(.init("sandbox.exec"),
+                "cannot run\(object) in the sandbox: \(reason) (\(Errno.name(r.errno)))",
+                hint: stage.hint(errno: r.errno, detail: r.detail))
+        }
+        return AirlockError(.sandboxSetup,
+            "sandbox setup failed while \(stage.name)\(object): \(reason) (\(Errno.name(r.errno)))",
+            hint: stage.hint(errno: r.errno, detail: r.detail))
+    }
+}
+
+/// A flag set from another thread.
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// The helpers currently running, for signal forwarding and shutdown.
+final class ActiveSandboxes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var helpers: [ObjectIdentifier: HelperProcess] = [:]
+    func insert(_ h: HelperProcess) { lock.lock(); helpers[ObjectIdentifier(h)] = h; lock.unlock() }
+    func remove(_ h: HelperProcess) { lock.lock(); helpers[ObjectIdentifier(h)] = nil; lock.unlock() }
+    func forEach(_ body: (HelperProcess) -> Void) {
+        lock.lock()
+        let all = Array(helpers.values)
+        lock.unlock()
+        all.forEach(body)
+    }
+}
