@@ -64,10 +64,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(name: "airlock", dependencies: ["AirlockCLI"]),
+        // `make bench`: start-up against bubblewrap, seccomp overhead.
+        .executableTarget(
+            name: "airlock-bench",
+            dependencies: ["AirlockSandbox", "AirlockProfile", "AirlockOS", "AirlockCore"]),
 
         // ── tests ─────────────────────────────────────────────────────────────
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
-        .testTarget(name: "AirlockProfileTests", dependencies: ["AirlockProfile", "AirlockOS"]),
+        .testTarget(name: "AirlockProfileTests", dependencies: ["AirlockProfile", "AirlockCore"]),
         .testTarget(name: "AirlockOSTests", dependencies: ["AirlockOS"]),
         .testTarget(
             name: "AirlockSandboxTests",

@@ -82,8 +82,17 @@ public final class JobCgroup: @unchecked Sendable {
         self.directories = directories
     }
 
-    /// The `cgroup.procs` files the helper writes the sandbox's init into.
+    /// The `cgroup.procs` files listing the job's processes.
     public var procsFiles: [String] { directories.map { "\($0)/cgroup.procs" } }
+
+    /// How the sandbox's init joins: (files the helper writes its pid to, files it writes "0" to
+    /// itself). v1 uses self-migration through `tasks` (no RCU wait); v2 the helper's write.
+    public var joinFiles: (helper: [String], selfJoin: [String]) {
+        switch host {
+        case .v2: return (procsFiles, [])
+        case .v1: return ([], directories.map { "\($0)/tasks" })
+        }
+    }
 
     public static func create(host: CgroupHost, name: String, limits: CgroupLimits) throws -> JobCgroup {
         switch host {

@@ -32,8 +32,10 @@ public struct HelperConfig: Hashable, Sendable {
     public var hostname: String
     public var mounts: [MountOp]
     public var readOnlyRoot: Bool
-    /// `cgroup.procs` files the sandbox's init is written to before it starts.
+    /// `cgroup.procs` files the helper writes the sandbox's init to before it starts (v2).
     public var cgroupProcs: [String]
+    /// `tasks` files the sandbox's init writes itself into before setup (v1; see helper.c).
+    public var cgroupSelf: [String] = []
     /// (resource, soft, hard) triples for setrlimit.
     public var rlimits: [(resource: Int32, soft: UInt64, hard: UInt64)]
     public var workingDirectory: String
@@ -104,6 +106,7 @@ public struct HelperConfig: Hashable, Sendable {
         }
         if readOnlyRoot { put("readonly_root") }
         for c in cgroupProcs { put("cgroup", c) }
+        for c in cgroupSelf { put("cgroup_self", c) }
         for r in rlimits { put("rlimit", String(r.resource), String(r.soft), String(r.hard)) }
         put("cwd", workingDirectory)
         put("umask", String(umask))

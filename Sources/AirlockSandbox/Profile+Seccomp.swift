@@ -6,8 +6,9 @@ import Foundation
 extension LibseccompSyscalls: SyscallTable {}
 
 extension SeccompSpec {
-    /// The libseccomp policy for this profile section.
-    public var policy: SeccompPolicy {
+    /// The libseccomp policy for this profile section, from `normalizedRules()` (one syscall
+    /// per rule, overrides resolved the way libseccomp can express them).
+    public func policy() throws -> SeccompPolicy {
         func action(_ a: SeccompAction) -> SeccompPolicy.Action {
             switch a {
             case .allow: return .allow
@@ -29,7 +30,7 @@ extension SeccompSpec {
             }
         }
         var rules: [SeccompPolicy.Rule] = []
-        for r in self.rules {
+        for r in try normalizedRules() {
             let args = r.args.map { SeccompPolicy.ArgCompare(index: UInt32($0.index), op: op($0.op), value: $0.value, valueTwo: $0.valueTwo) }
             for n in r.names { rules.append(.init(syscall: n, action: action(r.action), args: args)) }
         }
@@ -45,7 +46,8 @@ public final class SeccompProgramCache: @unchecked Sendable {
     public init() {}
 
     public func program(for spec: SeccompSpec, profileName: String) throws -> SeccompProgram {
-        let policy = spec.policy
+        let policy: SeccompPolicy
+        do { policy = try spec.policy() } catch let e as AirlockError { throw e }
         lock.lock()
         defer { lock.unlock() }
         if let p = programs[policy] { return p }

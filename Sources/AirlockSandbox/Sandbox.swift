@@ -15,6 +15,8 @@ public final class Sandbox: @unchecked Sendable {
     public var logger: Logger
     private let cgroupHost: Result<CgroupHost, OSError>
     private let active = ActiveSandboxes()
+    /// `AIRLOCK_TRACE_TIMING=1` prints per-phase launch timings to stderr.
+    static let traceTiming = ProcessInfo.processInfo.environment["AIRLOCK_TRACE_TIMING"] == "1"
 
     public init(state: StateDirectory, helperPath: String, logger: Logger = Logger(label: "airlock.sandbox")) {
         self.state = state
@@ -77,16 +79,19 @@ public final class Sandbox: @unchecked Sendable {
         }
         defer { cgroup?.destroy() }
 
-        let config = HelperConfig(
+        let tCgroup = DispatchTime.now()
+        var config = HelperConfig(
             uidMap: identity.uidMap, gidMap: identity.gidMap, setupUID: identity.setupUID,
             setupGID: identity.setupGID, jobUID: SandboxIdentity.jobID, jobGID: SandboxIdentity.jobID,
             shareNetwork: spec.profile.network == .host, rootSize: spec.profile.filesystem.rootSize,
             hostname: spec.hostname, mounts: try MountPlan.build(spec: spec, identity: identity),
-            readOnlyRoot: true, cgroupProcs: cgroup?.procsFiles ?? [],
+            readOnlyRoot: true, cgroupProcs: cgroup?.joinFiles.helper ?? [],
             rlimits: rlimits(spec.limits, rlimitsOnly: rlimitsOnly),
             workingDirectory: spec.workingDirectory, umask: 0o022, arguments: spec.command,
             environment: spec.fullEnvironment)
+        config.cgroupSelf = cgroup?.joinFiles.selfJoin ?? []
 
+        let tPlanned = DispatchTime.now()
         let helper: HelperProcess
         do {
             helper = try HelperProcess.spawn(helperPath: helperPath, config: config, program: program, stdio: spec.stdio)
@@ -111,7 +116,9 @@ public final class Sandbox: @unchecked Sendable {
             tm.resume()
             timer = tm
         }
+        let tSpawned = DispatchTime.now()
         let outcome = helper.waitForExit()
+        let tExited = DispatchTime.now()
         timer?.cancel()
 
         if let err = outcome.setupError {
@@ -122,6 +129,7 @@ public final class Sandbox: @unchecked Sendable {
             result.timedOut = true
             result.exitCode = 124
         }
+        let tStats = DispatchTime.now()
         if let cg = cgroup {
             result.oomKilled = cg.oomKills > 0
             result.pidsLimitHit = cg.pidsLimitHits > 0
@@ -130,6 +138,12 @@ public final class Sandbox: @unchecked Sendable {
             cgroup = nil
         }
         result.duration = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        if Sandbox.traceTiming {
+            let ms = { (a: DispatchTime, b: DispatchTime) in Double(b.uptimeNanoseconds - a.uptimeNanoseconds) / 1e6 }
+            FileHandle.standardError.write(Data(String(format: "[timing] cgroup+id %.2f, plan %.2f, spawn %.2f, run %.2f, teardown %.2f ms\n",
+                ms(start, tCgroup), ms(tCgroup, tPlanned), ms(tPlanned, tSpawned), ms(tSpawned, tExited), ms(tExited, DispatchTime.now())).utf8))
+            _ = tStats
+        }
         return result
     }
 

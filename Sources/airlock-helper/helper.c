@@ -63,6 +63,17 @@
 #endif
 
 #define OLD_ROOT "/.airlock-oldroot"
+
+#ifdef AIRLOCK_TRACE /* cc -DAIRLOCK_TRACE: stage timestamps on stderr, for profiling start-up */
+#include <time.h>
+static void trace(const char *what) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    dprintf(2, "[helper %d] %ld.%06ld %s\n", (int)getpid(), (long)t.tv_sec, t.tv_nsec / 1000, what);
+}
+#else
+#define trace(x) ((void)0)
+#endif
 #define MAX_ITEMS 256
 
 /* ── configuration ──────────────────────────────────────────────────────────────────────────── */
@@ -96,8 +107,10 @@ struct config {
     int readonly_root;
     struct mount_op mounts[MAX_ITEMS];
     int n_mounts;
-    const char *cgroup_procs[16];
+    const char *cgroup_procs[16]; /* the helper writes the child's pid here (cgroup v2) */
     int n_cgroups;
+    const char *cgroup_self[16]; /* the child writes "0" here itself (cgroup v1 `tasks`) */
+    int n_cgroup_self;
     struct rlimit_op rlimits[16];
     int n_rlimits;
     char *argv[MAX_ITEMS + 1];
@@ -261,6 +274,9 @@ static void parse_config(void) {
         } else if (!strcmp(op, "cgroup")) {
             if (cfg.n_cgroups >= 16) fail(AIRLOCK_STAGE_CONFIG, "too many cgroups");
             cfg.cgroup_procs[cfg.n_cgroups++] = next_token();
+        } else if (!strcmp(op, "cgroup_self")) {
+            if (cfg.n_cgroup_self >= 16) fail(AIRLOCK_STAGE_CONFIG, "too many cgroups");
+            cfg.cgroup_self[cfg.n_cgroup_self++] = next_token();
         } else if (!strcmp(op, "rlimit")) {
             if (cfg.n_rlimits >= 16) fail(AIRLOCK_STAGE_CONFIG, "too many rlimits");
             struct rlimit_op *r = &cfg.rlimits[cfg.n_rlimits++];
@@ -521,6 +537,7 @@ static __attribute__((noreturn)) void job_main(void) {
      *    execve (and, on failure, write/_exit) run. */
     if (cfg.have_prog && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &cfg.prog) < 0)
         fail(AIRLOCK_STAGE_SECCOMP, "seccomp(SECCOMP_SET_MODE_FILTER)");
+    trace("exec");
     exec_job();
     _exit(127);
 }
@@ -562,17 +579,25 @@ static __attribute__((noreturn)) void child_main(int sync_fd) {
     char go;
     if (read(sync_fd, &go, 1) != 1) _exit(125); /* helper died before releasing us */
     close(sync_fd);
-    /* 2. Become a mapped id so files we create have an owner (unmapped ids get EOVERFLOW). */
+    trace("child go");
+    /* 2. Join the job's v1 cgroups by writing "0" to each `tasks` file ourselves. A thread
+     *    moving itself skips the global threadgroup lock, whose first writer waits for an RCU
+     *    grace period (~15 ms here) when the helper writes our pid to cgroup.procs instead.
+     *    Still host ids at this point, so the host-side permission check applies. */
+    for (int i = 0; i < cfg.n_cgroup_self; i++)
+        if (write_file(cfg.cgroup_self[i], "0") < 0) fail(AIRLOCK_STAGE_CGROUP, cfg.cgroup_self[i]);
+    /* 3. Become a mapped id so files we create have an owner (unmapped ids get EOVERFLOW). */
     if (setresgid(cfg.setup_gid, cfg.setup_gid, cfg.setup_gid) < 0)
         fail(AIRLOCK_STAGE_SETID, "setresgid");
     if (setresuid(cfg.setup_uid, cfg.setup_uid, cfg.setup_uid) < 0)
         fail(AIRLOCK_STAGE_SETID, "setresuid");
-    /* 3. A cgroup namespace rooted at the job's cgroup: only now, after the helper moved us in. */
-    if (cfg.n_cgroups > 0 && unshare(CLONE_NEWCGROUP) < 0) fail(AIRLOCK_STAGE_CGROUP_NS, "unshare");
-    /* 4. Nothing we mount may propagate back to the host. */
+    /* 4. A cgroup namespace rooted at the job's cgroup: only now, after the helper moved us in. */
+    if (cfg.n_cgroups + cfg.n_cgroup_self > 0 && unshare(CLONE_NEWCGROUP) < 0) fail(AIRLOCK_STAGE_CGROUP_NS, "unshare");
+    trace("child joined+ns");
+    /* 5. Nothing we mount may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         fail(AIRLOCK_STAGE_MOUNT_PRIVATE, "/");
-    /* 5. The new root: a size-limited tmpfs. It is mounted on /tmp (in our private namespace
+    /* 6. The new root: a size-limited tmpfs. It is mounted on /tmp (in our private namespace
      *    only), then pivot_root swaps it in and keeps the host root at OLD_ROOT as the source of
      *    the binds. pivot_root detaches the tmpfs from /tmp, so host /tmp stays reachable. */
     mount_tmpfs("/tmp", cfg.root_size, 0755, cfg.setup_uid, cfg.setup_gid, 0, AIRLOCK_STAGE_ROOT_TMPFS);
@@ -580,7 +605,8 @@ static __attribute__((noreturn)) void child_main(int sync_fd) {
     if (mkdir("." OLD_ROOT, 0700) < 0) fail(AIRLOCK_STAGE_PIVOT_ROOT, OLD_ROOT);
     if (syscall(SYS_pivot_root, ".", "." OLD_ROOT) < 0) fail(AIRLOCK_STAGE_PIVOT_ROOT, "pivot_root");
     if (chdir("/") < 0) fail(AIRLOCK_STAGE_PIVOT_ROOT, "/");
-    /* 6. The mount plan, in the agent's order (binds, tmpfs, /proc, /dev, files, symlinks).
+    trace("pivoted");
+    /* 7. The mount plan, in the agent's order (binds, tmpfs, /proc, /dev, files, symlinks).
      *    /proc must be mounted while the host's /proc is still visible under OLD_ROOT: the kernel
      *    refuses a new proc mount in a user namespace unless a full one is already visible. */
     for (int i = 0; i < cfg.n_mounts; i++) {
@@ -613,15 +639,18 @@ static __attribute__((noreturn)) void child_main(int sync_fd) {
         case M_DEV: make_dev(m->size); break;
         }
     }
+    trace("mounted");
     if (sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) fail(AIRLOCK_STAGE_HOSTNAME, cfg.hostname);
     if (!cfg.share_net) loopback_up();
-    /* 7. Detach the host root: from here on nothing outside the plan is reachable. */
+    trace("lo up");
+    /* 8. Detach the host root: from here on nothing outside the plan is reachable. */
     if (umount2(OLD_ROOT, MNT_DETACH) < 0) fail(AIRLOCK_STAGE_DETACH_OLD_ROOT, OLD_ROOT);
     if (rmdir(OLD_ROOT) < 0) fail(AIRLOCK_STAGE_DETACH_OLD_ROOT, OLD_ROOT);
     if (cfg.readonly_root &&
         mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
         fail(AIRLOCK_STAGE_REMOUNT_ROOT, "/");
-    /* 8. Start the job as our child; we stay pid 1 and reap. */
+    trace("detached");
+    /* 9. Start the job as our child; we stay pid 1 and reap. */
     pid_t job = fork();
     if (job < 0) fail(AIRLOCK_STAGE_FORK, "fork");
     if (job == 0) job_main();
@@ -676,6 +705,7 @@ static int supervise(int sigfd) {
                 pid_t p = waitpid(sandbox_init, &status, WNOHANG);
                 if (p == sandbox_init) {
                     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                    trace("reaped");
                     report(AIRLOCK_REPORT_EXITED, 0, 0, code, NULL);
                     return code;
                 }
@@ -689,6 +719,7 @@ static int supervise(int sigfd) {
 int main(void) {
     /* Prepare everything that may allocate or fail before any process exists. */
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(AIRLOCK_STAGE_CONFIG, "PR_SET_NO_NEW_PRIVS");
+    trace("main");
     parse_config();
     load_seccomp_program();
     close(AIRLOCK_FD_CONFIG);
@@ -712,6 +743,7 @@ int main(void) {
 
     unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
     if (!cfg.share_net) flags |= CLONE_NEWNET;
+    trace("clone");
     /* Raw clone without a new stack behaves like fork; this process is single-threaded. */
     pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
     if (pid < 0) fail(AIRLOCK_STAGE_CLONE, "clone");
@@ -722,6 +754,7 @@ int main(void) {
         child_main(sync[0]);
     }
     sandbox_init = pid;
+    trace("cloned");
     close(sync[0]);
 
     /* The child is stopped on the sync pipe. Map its ids (setgroups must be denied before an
@@ -735,6 +768,7 @@ int main(void) {
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
     for (int i = 0; i < cfg.n_cgroups; i++)
         if (write_file(cfg.cgroup_procs[i], pidbuf) < 0) host_fail(AIRLOCK_STAGE_CGROUP, cfg.cgroup_procs[i]);
+    trace("mapped");
     report(AIRLOCK_REPORT_STARTED, 0, 0, pid, NULL);
     if (write(sync[1], "g", 1) != 1) host_fail(AIRLOCK_STAGE_SYNC, "sync pipe");
     close(sync[1]);

@@ -80,7 +80,7 @@ import Testing
         ("name: a\nsteps: [{name: s, run: x}]\noutputs: [/etc/passwd]\n", "job.yaml:3:11: field 'outputs[0]' must be relative to /workspace, not the absolute path '/etc/passwd'"),
         ("name: a\nsteps: [{name: s, run: x}]\noutputs: [a/../../x]\n", "job.yaml:3:11: field 'outputs[0]' must stay inside /workspace; 'a/../../x' contains '..'"),
         ("name: a\nsteps: [{name: s, run: x}]\ntimeout: soon\n", "job.yaml:3:10: field 'timeout' is not a valid duration: 'soon' is not a duration"),
-        ("name: a\nsteps: [{name: s, run: x}]\nresources: {memory: lots}\n", "job.yaml:3:21: field 'resources.memory' is not a valid size: 'lots' has an unknown unit 'lots'"),
+        ("name: a\nsteps: [{name: s, run: x}]\nresources: {memory: lots}\n", "job.yaml:3:21: field 'resources.memory' is not a valid size: 'lots' is not a size"),
         ("name: a\nsteps: [{name: s, run: x}]\nresources: {pids: 0}\n", "job.yaml:3:19: field 'resources.pids' must be positive, not 0"),
         ("name: a\nsteps: [{name: s, run: x}]\nresources: {cpu: 1}\n", "job.yaml:3:13: unknown field 'resources.cpu' (did you mean 'cpus'?)"),
         ("name: a\nsteps: [{name: s, run: x}]\nsourceDateEpoch: yesterday\n", "job.yaml:3:18: field 'sourceDateEpoch' must be an integer, not 'yesterday'"),

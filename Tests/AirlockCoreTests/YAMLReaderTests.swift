@@ -31,7 +31,7 @@ import Testing
         #expect(try item["n"]!.uint64() == 16)
         #expect(try item["n"]!.int() == 16)
         let e = try #require(throws: AirlockError.self) { try item["s"]!.string() }
-        #expect(e.message == "t.yaml:2:15: field 'list[0].s' must be a string, not a list")
+        #expect(e.message == "t.yaml:2:18: field 'list[0].s' must be a string, not a list")
     }
 
     @Test func unknownKeysSuggestTheClosest() throws {

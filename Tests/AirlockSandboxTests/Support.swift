@@ -44,6 +44,8 @@ struct RunResult {
     var stderr: String
 }
 
+final class DataBox: @unchecked Sendable { var data = Data() }
+
 enum Run {
     /// Run a process to completion, capturing output.
     @discardableResult
@@ -60,12 +62,13 @@ enum Run {
         p.standardInput = stdin ?? FileHandle(forReadingAtPath: "/dev/null")
         try p.run()
         // Drain both pipes concurrently so neither can fill up.
-        var errData = Data()
+        let errBox = DataBox()
         let g = DispatchGroup()
         g.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        DispatchQueue.global().async { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         g.wait()
+        let errData = errBox.data
         p.waitUntilExit()
         return RunResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))

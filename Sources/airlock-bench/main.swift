@@ -1,0 +1,141 @@
+// airlock-bench: Airlock's sandbox start-up against bubblewrap, and the seccomp filter's cost.
+//
+// Run with `make bench` (release build, as root). Both peers are measured in the same run,
+// interleaved, on the same machine state; medians are reported, with the ratio.
+import AirlockCore
+import AirlockOS
+import AirlockProfile
+import AirlockSandbox
+import Foundation
+
+setvbuf(stdout, nil, _IOLBF, 0)
+let args = CommandLine.arguments
+let iterations = Int(ProcessInfo.processInfo.environment["BENCH_ITERATIONS"] ?? "") ?? 200
+let loopIterations = Int(ProcessInfo.processInfo.environment["BENCH_LOOP"] ?? "") ?? 2_000_000
+let repo = FileManager.default.currentDirectoryPath
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+func percentile(_ xs: [Double], _ p: Double) -> Double { xs.sorted()[min(xs.count - 1, Int(Double(xs.count) * p))] }
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+func fail(_ s: String) -> Never {
+    FileHandle.standardError.write(Data("airlock-bench: \(s)\n".utf8))
+    exit(2)
+}
+
+/// posix_spawn `argv` with `fd3` (if any) at descriptor 3, stdio to /dev/null; wait; return status.
+func spawnAndWait(_ argv: [String], fd3: Int32? = nil) -> Int32 {
+    var fa = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&fa)
+    defer { posix_spawn_file_actions_destroy(&fa) }
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0)
+    if let fd3 { posix_spawn_file_actions_adddup2(&fa, fd3, 3) }
+    var pid: pid_t = 0
+    let cargs = argv.map { strdup($0) } + [nil]
+    defer { cargs.forEach { free($0) } }
+    let env: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/bin:/bin"), nil]
+    let rc = posix_spawn(&pid, argv[0], &fa, nil, cargs, env)
+    if rc != 0 { fail("posix_spawn \(argv[0]): \(String(cString: strerror(rc)))") }
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    return status
+}
+
+guard geteuid() == 0 else { fail("run as root (the comparison uses root mode: uid ranges and cgroups)") }
+guard access("/usr/bin/bwrap", X_OK) == 0 else { fail("bubblewrap is missing: apt-get install bubblewrap (make bench does)") }
+
+let stateDir = NSTemporaryDirectory() + "airlock-bench-\(getpid())"
+try? FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: stateDir) }
+let loader = ProfileLoader(searchPaths: [repo + "/Profiles"], syscalls: LibseccompSyscalls())
+let profile: Profile
+do { profile = try loader.load("default").profile } catch { fail("loading the default profile: \(error)") }
+let sandbox = Sandbox(state: StateDirectory(path: stateDir), helperPath: try HelperLocator.locate())
+let devnull = open("/dev/null", O_RDWR)
+let program = try sandbox.programs.program(for: profile.seccomp, profileName: profile.name)
+
+// The same BPF program for bwrap's --seccomp.
+let bpfPath = stateDir + "/default.bpf"
+FileManager.default.createFile(atPath: bpfPath, contents: Data(program.bytes))
+
+print("# Airlock benchmark — \(Date())")
+print("host: \(ProcessInfo.processInfo.operatingSystemVersionString), \(ProcessInfo.processInfo.activeProcessorCount) cores; libseccomp \(LibseccompSyscalls.libraryVersion)")
+print("default profile: \(program.instructionCount) BPF instructions")
+print("")
+
+// ── 1. start-up: /bin/true ────────────────────────────────────────────────────────────────────
+let spec = SandboxSpec(profile: profile, command: ["/bin/true"], limits: .init(profile: profile.limits),
+                       workingDirectory: "/", stdio: (devnull, devnull, devnull))
+let bwrapArgs = ["/usr/bin/bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+                 "--cap-drop", "ALL", "--uid", "1000", "--gid", "1000",
+                 "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
+                 "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin",
+                 "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--hostname", "airlock",
+                 "--seccomp", "3", "/bin/true"]
+var airlock: [Double] = [], bwrap: [Double] = []
+for i in 0..<(iterations + 10) {
+    let t0 = now()
+    let r = try sandbox.runBlocking(spec)
+    let t1 = now()
+    if r.exitCode != 0 { fail("airlock /bin/true exited \(r.exitCode)") }
+    let bfd = open(bpfPath, O_RDONLY)
+    let t2 = now()
+    let st = spawnAndWait(bwrapArgs, fd3: bfd)
+    let t3 = now()
+    close(bfd)
+    if st != 0 { fail("bwrap /bin/true failed with status \(st)") }
+    if i >= 10 {  // warm-up excluded
+        airlock.append(t1 - t0)
+        bwrap.append(t3 - t2)
+    }
+}
+let am = median(airlock) * 1000, bm = median(bwrap) * 1000
+print("## Sandbox start-up: /bin/true, \(iterations) runs each, interleaved")
+print("")
+print("| peer | median | p90 |")
+print("|---|---|---|")
+print(String(format: "| Airlock launch API (`Sandbox.runBlocking`, cgroup + uid range + default profile) | %.2f ms | %.2f ms |", am, percentile(airlock, 0.9) * 1000))
+print(String(format: "| bwrap (`--unshare-all --die-with-parent --new-session --clearenv --cap-drop ALL`, ro /usr, `--seccomp` same BPF) | %.2f ms | %.2f ms |", bm, percentile(bwrap, 0.9) * 1000))
+print("")
+print(String(format: "**ratio Airlock/bwrap: %.2f×** (target ≤ 0.80×)", am / bm))
+print("")
+
+// ── 2. seccomp overhead on a syscall-heavy loop ───────────────────────────────────────────────
+let loopBin = stateDir + "/syscall-loop"
+if spawnAndWait(["/usr/bin/cc", "-O2", "-o", loopBin, repo + "/Benchmarks/syscall-loop.c"]) != 0 {
+    fail("cannot compile Benchmarks/syscall-loop.c")
+}
+chmod(stateDir, 0o755)
+var unfiltered = profile
+unfiltered.seccomp = SeccompSpec(defaultAction: .allow, rules: [])
+func loopRun(_ p: Profile) throws -> Double {
+    let (r, w) = try OwnedFD.pipe()
+    let s = SandboxSpec(profile: p, command: ["/opt/bench/syscall-loop", String(loopIterations)],
+                        extraBinds: [BindMount(source: loopBin, destination: "/opt/bench/syscall-loop")],
+                        limits: .init(profile: p.limits), workingDirectory: "/", stdio: (devnull, w.raw, devnull))
+    let res = try sandbox.runBlocking(s)
+    w.close()
+    let out = String(decoding: try r.readAll(), as: UTF8.self)
+    guard res.exitCode == 0, let secs = Double(out.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        fail("syscall loop failed: exit \(res.exitCode), output \(out)")
+    }
+    return secs
+}
+var withFilter: [Double] = [], without: [Double] = []
+for _ in 0..<7 {
+    withFilter.append(try loopRun(profile))
+    without.append(try loopRun(unfiltered))
+}
+let wf = median(withFilter), wo = median(without)
+print("## Seccomp cost: \(loopIterations) iterations of getppid+read+fstat+lseek, 7 runs each, interleaved")
+print("")
+print("| filter | median loop time | per iteration |")
+print("|---|---|---|")
+print(String(format: "| none (allow-all policy, no rules) | %.3f s | %.0f ns |", wo, wo / Double(loopIterations) * 1e9))
+print(String(format: "| `default` profile | %.3f s | %.0f ns |", wf, wf / Double(loopIterations) * 1e9))
+print("")
+print(String(format: "**overhead of the default profile: %+.1f%%** (target ≤ 10%%)", (wf / wo - 1) * 100))
