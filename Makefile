@@ -4,7 +4,7 @@ BUILD_DIR    := .build/debug
 RELEASE_DIR  := .build/release
 AIRLOCK      := $(BUILD_DIR)/airlock
 PROBE        := .build/airlock-probe
-CFLAGS_HELPER := -O2 -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+CFLAGS_HELPER := -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 
 .PHONY: all deps build release helper demo test test-unit bench lint format clean
 
@@ -14,7 +14,8 @@ deps:
 	@scripts/install-deps.sh
 
 # SwiftPM builds everything, including airlock-helper (plain C, but linked by swiftc). The
-# helper is then rebuilt with cc, without the Swift runtime: it starts ~2 ms faster.
+# helper is then rebuilt with cc as a static binary, without the Swift runtime or ld.so:
+# it starts faster (see README, Benchmarks).
 build: deps
 	$(SWIFT) build
 	@$(MAKE) --no-print-directory helper DIR=$(BUILD_DIR)

@@ -21,7 +21,7 @@ struct ExecCommand: ParsableCommand {
             back to its owner afterwards.
 
             As an ordinary user (rootless), memory/pids/cpu limits need a delegated cgroup: \
-            as root, `mkdir -p /sys/fs/cgroup/{memory,pids,cpu,freezer}/airlock-$UID` and chown \
+            as root, `mkdir -p /sys/fs/cgroup/{memory,pids,cpu}/airlock-$UID` and chown \
             them to the user (cgroup v1), or use a delegated cgroup v2 subtree.
             """)
 
@@ -79,6 +79,7 @@ struct ExecCommand: ParsableCommand {
             }
 
             let sandbox = try Sandbox.makeDefault()
+            defer { sandbox.close() }
             let forwarder = SignalForwarder(sandbox: sandbox)
             defer { withExtendedLifetime(forwarder) {} }
             let identity = try SandboxIdentity.acquire(state: sandbox.state)

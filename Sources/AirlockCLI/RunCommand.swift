@@ -39,6 +39,7 @@ struct RunCommand: ParsableCommand {
             let outDir = out.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
                 ?? FileManager.default.currentDirectoryPath + "/out/" + job.name
             let sandbox = try Sandbox.makeDefault()
+            defer { sandbox.close() }
             let forwarder = SignalForwarder(sandbox: sandbox)
             defer { withExtendedLifetime(forwarder) {} }
             info("running job '\(job.name)' (\(job.steps.count) step(s), profile '\(profile.name)')")

@@ -17,12 +17,13 @@ public struct CgroupLimits: Hashable, Sendable {
 public enum CgroupHost: Sendable, Equatable {
     /// Unified hierarchy (cgroup v2) with job cgroups under `base`.
     case v2(base: String)
-    /// Legacy hierarchy: one directory per controller (memory, pids, cpu, freezer).
+    /// Legacy hierarchy: one directory per controller (memory, pids, cpu). No freezer: every job
+    /// runs in its own pid namespace, so killing its init kills every process atomically.
     case v1(bases: [String: String])
 
     static let cgroup2Magic = 0x6367_7270
     static let cgroup1Magic = 0x0027_e0eb
-    public static let v1Controllers = ["memory", "pids", "cpu", "freezer"]
+    public static let v1Controllers = ["memory", "pids", "cpu"]
 
     /// Find the hierarchy and the directory Airlock uses: `airlock` as root, `airlock-<uid>` as
     /// an ordinary user (which an administrator must create and delegate). Throws with the
@@ -87,63 +88,69 @@ public final class JobCgroup: @unchecked Sendable {
 
     /// How the sandbox's init joins: (files the helper writes its pid to, files it writes "0" to
     /// itself). v1 uses self-migration through `tasks` (no RCU wait); v2 the helper's write.
-    public var joinFiles: (helper: [String], selfJoin: [String]) {
+    /// The cpu hierarchy is joined only when a CPU limit is set (each join costs a little).
+    public func joinFiles(cpuLimited: Bool) -> (helper: [String], selfJoin: [String]) {
         switch host {
         case .v2: return (procsFiles, [])
-        case .v1: return ([], directories.map { "\($0)/tasks" })
+        case .v1:
+            let dirs = directories.filter { cpuLimited || !$0.contains("/cpu/") }
+            return ([], dirs.map { "\($0)/tasks" })
         }
     }
 
-    public static func create(host: CgroupHost, name: String, limits: CgroupLimits) throws -> JobCgroup {
+    /// Create the job cgroup `name` and apply `limits`. With `reuseExisting`, an existing cgroup
+    /// of that name (a runner's per-slot cgroup) is emptied and reused: creating and removing
+    /// memory cgroups is a large share of a short launch.
+    public static func create(host: CgroupHost, name: String, limits: CgroupLimits, reuseExisting: Bool = false) throws -> JobCgroup {
+        let dirs: [String]
         switch host {
-        case .v2(let base):
-            let dir = "\(base)/\(name)"
-            try makeFresh(dir)
-            let cg = JobCgroup(host: host, name: name, directories: [dir])
-            do {
-                if let m = limits.memory {
-                    try FileIO.write("\(dir)/memory.max", String(m))
-                    try? FileIO.write("\(dir)/memory.swap.max", "0")
-                }
-                if let p = limits.pids { try FileIO.write("\(dir)/pids.max", String(p)) }
-                if let c = limits.cpus { try FileIO.write("\(dir)/cpu.max", "\(Int(c * 100_000)) 100000") }
-            } catch {
-                cg.destroy()
-                throw error
+        case .v2(let base): dirs = ["\(base)/\(name)"]
+        case .v1(let bases): dirs = CgroupHost.v1Controllers.map { "\(bases[$0]!)/\(name)" }
+        }
+        var made: [String] = []
+        do {
+            for d in dirs {
+                if mkdir(d, 0o755) == 0 { made.append(d); continue }
+                let e = airlock_errno()
+                if e == EEXIST && reuseExisting { continue }
+                throw OSError("mkdir", d, errno: e,
+                    hint: e == EEXIST ? "a job cgroup of this name exists: another job, or a leftover to remove with rmdir" : nil)
             }
-            return cg
-        case .v1(let bases):
-            var dirs: [String] = []
-            let cg: JobCgroup
-            do {
-                for c in CgroupHost.v1Controllers {
-                    let dir = "\(bases[c]!)/\(name)"
-                    try makeFresh(dir)
-                    dirs.append(dir)
-                }
-                cg = JobCgroup(host: host, name: name, directories: dirs)
-            } catch {
-                for d in dirs { _ = rmdir(d) }
-                throw error
-            }
-            do {
-                let dir = { (c: String) in "\(bases[c]!)/\(name)" }
-                if let m = limits.memory {
-                    try FileIO.write("\(dir("memory"))/memory.limit_in_bytes", String(m))
-                    if FileIO.exists("\(dir("memory"))/memory.memsw.limit_in_bytes") {
-                        try? FileIO.write("\(dir("memory"))/memory.memsw.limit_in_bytes", String(m))
-                    }
-                }
-                if let p = limits.pids { try FileIO.write("\(dir("pids"))/pids.max", String(p)) }
-                if let c = limits.cpus {
-                    try FileIO.write("\(dir("cpu"))/cpu.cfs_period_us", "100000")
-                    try FileIO.write("\(dir("cpu"))/cpu.cfs_quota_us", String(Int(c * 100_000)))
-                }
-            } catch {
-                cg.destroy()
-                throw error
-            }
-            return cg
+        } catch {
+            for d in made.reversed() { _ = rmdir(d) }
+            throw error
+        }
+        let cg = JobCgroup(host: host, name: name, directories: dirs)
+        if made.count < dirs.count { cg.drain() }
+        do { try cg.apply(limits) } catch {
+            cg.destroy()
+            throw error
+        }
+        return cg
+    }
+
+    /// Write `limits`; a nil limit is written as "no limit", so a reused cgroup keeps nothing.
+    public func apply(_ limits: CgroupLimits) throws {
+        switch host {
+        case .v2:
+            let dir = directories[0]
+            try FileIO.write("\(dir)/memory.max", limits.memory.map(String.init) ?? "max")
+            if limits.memory != nil { try? FileIO.write("\(dir)/memory.swap.max", "0") }
+            try FileIO.write("\(dir)/pids.max", limits.pids.map(String.init) ?? "max")
+            try FileIO.write("\(dir)/cpu.max", limits.cpus.map { "\(Int($0 * 100_000)) 100000" } ?? "max 100000")
+        case .v1:
+            let dir = { (c: String) in self.directories.first { $0.contains("/\(c)/") }! }
+            let mem = limits.memory.map(String.init) ?? "-1"
+            // memsw must stay >= the memory limit: order the writes so neither is refused.
+            let memsw = "\(dir("memory"))/memory.memsw.limit_in_bytes"
+            let hasMemsw = FileIO.exists(memsw)
+            if hasMemsw { try? FileIO.write(memsw, "-1") }
+            try FileIO.write("\(dir("memory"))/memory.limit_in_bytes", mem)
+            if hasMemsw { try? FileIO.write(memsw, mem) }
+            try? FileIO.write("\(dir("memory"))/memory.max_usage_in_bytes", "0")
+            try FileIO.write("\(dir("pids"))/pids.max", limits.pids.map(String.init) ?? "max")
+            try FileIO.write("\(dir("cpu"))/cpu.cfs_period_us", "100000")
+            try FileIO.write("\(dir("cpu"))/cpu.cfs_quota_us", limits.cpus.map { String(Int($0 * 100_000)) } ?? "-1")
         }
     }
 
@@ -155,18 +162,20 @@ public final class JobCgroup: @unchecked Sendable {
         }
     }
 
-    /// Pids currently in the job's cgroup (all hierarchies).
-    public func pids() -> [Int32] {
+    /// Pids currently in the job's cgroup. The sandbox's init joins every hierarchy, so one is
+    /// enough to see its processes; the others are checked when the first is empty.
+    public func pids(allHierarchies: Bool = true) -> [Int32] {
         var out = Set<Int32>()
-        for f in procsFiles {
+        for f in (allHierarchies ? procsFiles : Array(procsFiles.prefix(1))) {
+            if !out.isEmpty { break }
             guard let text = try? FileIO.read(f) else { continue }
             for l in text.split(separator: "\n") { if let p = Int32(l) { out.insert(p) } }
         }
         return out.sorted()
     }
 
-    /// SIGKILL every process in the cgroup. v2 uses `cgroup.kill`; v1 freezes first so nothing
-    /// can fork while the list is read, kills, then thaws so the kills are delivered.
+    /// SIGKILL every process in the cgroup. v2 uses `cgroup.kill`; v1 kills the listed pids (a
+    /// fork racing the list is caught by the next round, and by the pid namespace's teardown).
     public func killAll() {
         switch host {
         case .v2:
@@ -174,25 +183,31 @@ public final class JobCgroup: @unchecked Sendable {
             if FileIO.exists(killFile), (try? FileIO.write(killFile, "1")) != nil { return }
             for p in pids() { _ = kill(p, SIGKILL) }
         case .v1:
-            let freezer = directories.first { $0.contains("/freezer/") }
-            if let f = freezer { try? FileIO.write("\(f)/freezer.state", "FROZEN") }
             for p in pids() { _ = kill(p, SIGKILL) }
-            if let f = freezer { try? FileIO.write("\(f)/freezer.state", "THAWED") }
         }
     }
 
-    /// Kill what is left, wait (up to ~5 s) for the cgroup to empty, and remove it.
+    /// Kill what is left and wait (up to ~5 s) for the cgroup to empty.
     /// Returns the number of processes that had to be killed.
+    /// `quick` checks one hierarchy only: enough after a launch, whose init joined them all
+    /// before anything else ran.
     @discardableResult
-    public func destroy() -> Int {
+    public func drain(quick: Bool = false) -> Int {
         var killed = 0
         for attempt in 0..<1000 {
-            let left = pids()
+            let left = pids(allHierarchies: !quick || attempt > 0)
             if left.isEmpty { break }
             if attempt == 0 { killed = left.count }
             killAll()
             usleep(5000)
         }
+        return killed
+    }
+
+    /// `drain()`, then remove the cgroup. Returns the number of processes that had to be killed.
+    @discardableResult
+    public func destroy() -> Int {
+        let killed = drain()
         for d in directories.reversed() {
             for _ in 0..<200 {
                 if rmdir(d) == 0 || airlock_errno() == ENOENT { break }
@@ -201,6 +216,14 @@ public final class JobCgroup: @unchecked Sendable {
         }
         return killed
     }
+
+    /// Event counters, to compare before and after a launch in a reused cgroup.
+    public struct Counters: Sendable, Equatable {
+        public var oomKills: Int
+        public var pidsLimitHits: Int
+    }
+
+    public var counters: Counters { Counters(oomKills: oomKills, pidsLimitHits: pidsLimitHits) }
 
     /// Number of OOM kills inside the job's cgroup.
     public var oomKills: Int {
@@ -216,6 +239,13 @@ public final class JobCgroup: @unchecked Sendable {
     public var pidsLimitHits: Int {
         let dir = directories.first(where: { $0.contains("/pids/") }) ?? directories[0]
         return Self.field("max", in: "\(dir)/pids.events")
+    }
+
+    /// Start a new peak-memory measurement (v1; v2's memory.peak is per cgroup lifetime).
+    public func resetPeak() {
+        if case .v1 = host, let m = directories.first(where: { $0.contains("/memory/") }) {
+            try? FileIO.write("\(m)/memory.max_usage_in_bytes", "0")
+        }
     }
 
     /// Peak memory use in bytes, when the kernel reports it.

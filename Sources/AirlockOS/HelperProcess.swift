@@ -30,13 +30,15 @@ public final class HelperProcess: @unchecked Sendable {
 
     /// Start the helper at `helperPath` for `config`, with `program` installed before exec.
     /// `stdio` are the descriptors that become the job's 0, 1 and 2.
+    /// `programFD` may be a shared memfd holding the program (the helper reads it with pread,
+    /// so one memfd serves concurrent launches); otherwise one is made from `program`.
     public static func spawn(
-        helperPath: String, config: HelperConfig, program: SeccompProgram?,
+        helperPath: String, config: HelperConfig, program: SeccompProgram?, programFD: OwnedFD? = nil,
         stdio: (Int32, Int32, Int32)
     ) throws -> HelperProcess {
         try config.validate()
         let configFD = try OwnedFD.memfd("airlock-config", contents: config.encoded())
-        let bpfFD = try OwnedFD.memfd("airlock-bpf", contents: program?.bytes ?? [])
+        let bpfFD = try programFD ?? OwnedFD.memfd("airlock-bpf", contents: program?.bytes ?? [])
         let report = try OwnedFD.pipe()
         let life = try OwnedFD.pipe()
         var pid: pid_t = 0
@@ -58,9 +60,13 @@ public final class HelperProcess: @unchecked Sendable {
     /// Send `signal` to the helper; it forwards TERM/INT/HUP/QUIT/USR1/USR2 to the job.
     public func signal(_ signal: Int32) { _ = kill(pid, signal) }
 
-    /// Kill the sandbox at once: the helper dies, and its death kills the sandbox's init, which
-    /// takes every process of the pid namespace with it.
-    public func killSandbox() { _ = kill(pid, SIGKILL) }
+    /// Kill the sandbox at once: the helper SIGKILLs the sandbox's init, which takes every process
+    /// of the pid namespace with it, then reaps it and exits as usual (so no zombie is left).
+    public func killSandbox() { _ = kill(pid, SIGALRM) }
+
+    /// Last resort when the helper itself does not respond: its death still kills the sandbox
+    /// (the init has PDEATHSIG), but the init is then reaped by the host's init.
+    public func killHelper() { _ = kill(pid, SIGKILL) }
 
     /// Block until the helper exits, collecting its reports. Call once.
     public func waitForExit() -> Outcome {

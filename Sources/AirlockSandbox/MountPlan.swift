@@ -56,3 +56,30 @@ enum MountPlan {
         return ops
     }
 }
+
+/// Mount plans by what they depend on, so repeated launches of one profile skip the host lookups.
+final class MountPlanCache: @unchecked Sendable {
+    private struct Key: Hashable {
+        var filesystem: FilesystemSpec
+        var extra: [BindMount]
+        var workspace: String?
+        var hostname: String
+        var setupIDs: [UInt32]
+    }
+    private var plans: [Key: [HelperConfig.MountOp]] = [:]
+    private let lock = NSLock()
+
+    func plan(spec: SandboxSpec, identity: SandboxIdentity) throws -> [HelperConfig.MountOp] {
+        let key = Key(filesystem: spec.profile.filesystem, extra: spec.extraBinds, workspace: spec.workspace,
+                      hostname: spec.hostname, setupIDs: [identity.setupUID, identity.setupGID])
+        lock.lock()
+        if let p = plans[key] { lock.unlock(); return p }
+        lock.unlock()
+        let p = try MountPlan.build(spec: spec, identity: identity)
+        lock.lock()
+        if plans.count > 64 { plans.removeAll() }
+        plans[key] = p
+        lock.unlock()
+        return p
+    }
+}

@@ -41,9 +41,20 @@ extension SeccompSpec {
 /// Compiled programs, keyed by policy, so a runner compiles each profile once.
 public final class SeccompProgramCache: @unchecked Sendable {
     private var programs: [SeccompPolicy: SeccompProgram] = [:]
+    private var memfds: [SeccompProgram: OwnedFD] = [:]
     private let lock = NSLock()
 
     public init() {}
+
+    /// A memfd holding `program`, made once and shared by every launch.
+    public func memfd(for program: SeccompProgram) throws -> OwnedFD {
+        lock.lock()
+        defer { lock.unlock() }
+        if let fd = memfds[program] { return fd }
+        let fd = try OwnedFD.memfd("airlock-bpf", contents: program.bytes)
+        memfds[program] = fd
+        return fd
+    }
 
     public func program(for spec: SeccompSpec, profileName: String) throws -> SeccompProgram {
         let policy: SeccompPolicy

@@ -12,6 +12,7 @@ public final class Sandbox: @unchecked Sendable {
     public let state: StateDirectory
     public let helperPath: String
     public let programs = SeccompProgramCache()
+    let plans = MountPlanCache()
     public var logger: Logger
     private let cgroupHost: Result<CgroupHost, OSError>
     private let active = ActiveSandboxes()
@@ -22,7 +23,11 @@ public final class Sandbox: @unchecked Sendable {
         self.state = state
         self.helperPath = helperPath
         self.logger = logger
-        do { cgroupHost = .success(try CgroupHost.detect()) } catch let e as OSError {
+        do {
+            let host = try CgroupHost.detect()
+            Self.removeStaleSlotCgroups(host)
+            cgroupHost = .success(host)
+        } catch let e as OSError {
             cgroupHost = .failure(e)
         } catch { cgroupHost = .failure(OSError("detect", "cgroups", errno: EINVAL)) }
     }
@@ -42,11 +47,80 @@ public final class Sandbox: @unchecked Sendable {
         }
     }
 
+    /// A uid slot's cgroup kept between launches, with what was last written to it.
+    private final class PooledCgroup {
+        let cgroup: JobCgroup
+        var limits: CgroupLimits
+        var counters: JobCgroup.Counters
+        init(cgroup: JobCgroup, limits: CgroupLimits) {
+            self.cgroup = cgroup
+            self.limits = limits
+            self.counters = cgroup.counters
+        }
+    }
+    private var slotCgroups: [Int: PooledCgroup] = [:]
+    private let slotLock = NSLock()
+
+    /// The slot's cgroup, named for this process (`slot-N-p<pid>`) so no other runner writes to
+    /// it between our launches: limits are rewritten only when they change, and counters are
+    /// carried over instead of re-read.
+    private func pooledCgroup(host: CgroupHost, slot: Int, limits: CgroupLimits) throws -> PooledCgroup {
+        slotLock.lock()
+        let existing = slotCgroups[slot]
+        slotLock.unlock()
+        if let p = existing {
+            if p.limits != limits {
+                try p.cgroup.apply(limits)
+                p.limits = limits
+            }
+            return p
+        }
+        let cg = try JobCgroup.create(host: host, name: "slot-\(slot)-p\(getpid())", limits: limits, reuseExisting: true)
+        let p = PooledCgroup(cgroup: cg, limits: limits)
+        slotLock.lock()
+        slotCgroups[slot] = p
+        slotLock.unlock()
+        return p
+    }
+
+    /// Remove per-slot cgroups left by runners that no longer exist (crashed, killed).
+    private static func removeStaleSlotCgroups(_ host: CgroupHost) {
+        let bases: [String]
+        switch host {
+        case .v2(let b): bases = [b]
+        case .v1(let b): bases = Array(b.values)
+        }
+        for base in bases {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name.hasPrefix("slot-") {
+                guard let r = name.range(of: "-p"), let pid = Int32(name[r.upperBound...]), kill(pid, 0) != 0, errno == ESRCH
+                else { continue }
+                if let cg = try? JobCgroup.create(host: host, name: name, limits: CgroupLimits(), reuseExisting: true) {
+                    cg.destroy()
+                }
+            }
+        }
+    }
+
+    /// Remove the per-slot cgroups this Sandbox kept. Call when the runner is done (the CLI does
+    /// on exit); also done on deinit.
+    public func close() {
+        slotLock.lock()
+        let all = slotCgroups.values
+        slotCgroups.removeAll()
+        slotLock.unlock()
+        for p in all { p.cgroup.destroy() }
+    }
+
+    deinit { close() }
+
     /// Forward a signal (SIGINT, SIGTERM…) to every running sandbox's job.
     public func signalAll(_ sig: Int32) { active.forEach { $0.signal(sig) } }
 
-    /// Kill every running sandbox now.
-    public func killAll() { active.forEach { $0.killSandbox() } }
+    /// Kill every running sandbox now; helpers that do not exit within 2 s are killed too.
+    public func killAll() {
+        active.forEach { $0.killSandbox() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [active] in active.forEach { $0.killHelper() } }
+    }
 
     /// The blocking form of `run`, for callers that own a thread (benchmarks, the agent's pool).
     /// Pass `identity` to run several sandboxes as the same ids (the steps of one job).
@@ -56,15 +130,23 @@ public final class Sandbox: @unchecked Sendable {
         let identity = try given ?? SandboxIdentity.acquire(state: state)
         defer { if given == nil { identity.release() } }
 
-        // Limits: a cgroup when the host allows it; rlimits only if the profile says so.
+        // Limits: a cgroup when the host allows it; rlimits only if the profile says so. In root
+        // mode each uid slot keeps its cgroup for the life of this Sandbox (emptied and re-limited
+        // per launch, removed by `close()`): creating memory cgroups is slow.
         var cgroup: JobCgroup?
+        var pool: PooledCgroup?
         var rlimitsOnly = false
+        let limits = CgroupLimits(memory: spec.limits.memory, pids: spec.limits.pids, cpus: spec.limits.cpus)
         switch cgroupHost {
         case .success(let host):
             do {
-                cgroup = try JobCgroup.create(
-                    host: host, name: "job-\(getpid())-\(identity.slot ?? 0)-\(UInt32.random(in: 0...UInt32.max))",
-                    limits: CgroupLimits(memory: spec.limits.memory, pids: spec.limits.pids, cpus: spec.limits.cpus))
+                if let slot = identity.slot {
+                    pool = try pooledCgroup(host: host, slot: slot, limits: limits)
+                    cgroup = pool?.cgroup
+                } else {
+                    cgroup = try JobCgroup.create(
+                        host: host, name: "job-\(getpid())-\(UInt32.random(in: 0...UInt32.max))", limits: limits)
+                }
             } catch let e as OSError {
                 throw AirlockError(.sandboxSetup, "cannot create the job cgroup: \(e)", hint: e.hint)
             }
@@ -77,24 +159,31 @@ public final class Sandbox: @unchecked Sendable {
             rlimitsOnly = true
             logger.warning("cgroups unavailable (\(e.object)); enforcing limits with rlimits only, as profile '\(spec.profile.name)' allows")
         }
-        defer { cgroup?.destroy() }
+        let pooled = pool != nil
+        let before = pool?.counters ?? cgroup?.counters
+        defer {
+            // Nothing outlives the launch: pooled cgroups are emptied, others removed.
+            if pooled { cgroup?.drain(quick: true) } else { cgroup?.destroy() }
+        }
 
         let tCgroup = DispatchTime.now()
         var config = HelperConfig(
             uidMap: identity.uidMap, gidMap: identity.gidMap, setupUID: identity.setupUID,
             setupGID: identity.setupGID, jobUID: SandboxIdentity.jobID, jobGID: SandboxIdentity.jobID,
             shareNetwork: spec.profile.network == .host, rootSize: spec.profile.filesystem.rootSize,
-            hostname: spec.hostname, mounts: try MountPlan.build(spec: spec, identity: identity),
-            readOnlyRoot: true, cgroupProcs: cgroup?.joinFiles.helper ?? [],
+            hostname: spec.hostname, mounts: try plans.plan(spec: spec, identity: identity),
+            readOnlyRoot: true, cgroupProcs: cgroup?.joinFiles(cpuLimited: spec.limits.cpus != nil).helper ?? [],
             rlimits: rlimits(spec.limits, rlimitsOnly: rlimitsOnly),
             workingDirectory: spec.workingDirectory, umask: 0o022, arguments: spec.command,
             environment: spec.fullEnvironment)
-        config.cgroupSelf = cgroup?.joinFiles.selfJoin ?? []
+        config.cgroupSelf = cgroup?.joinFiles(cpuLimited: spec.limits.cpus != nil).selfJoin ?? []
 
         let tPlanned = DispatchTime.now()
         let helper: HelperProcess
         do {
-            helper = try HelperProcess.spawn(helperPath: helperPath, config: config, program: program, stdio: spec.stdio)
+            helper = try HelperProcess.spawn(
+                helperPath: helperPath, config: config, program: program, programFD: try programs.memfd(for: program),
+                stdio: spec.stdio)
         } catch let e as OSError {
             throw AirlockError(.sandboxSetup, "cannot start the sandbox helper: \(e)", hint: e.hint)
         }
@@ -108,10 +197,13 @@ public final class Sandbox: @unchecked Sendable {
         if let t = spec.limits.timeout {
             let tm = DispatchSource.makeTimerSource(queue: .global())
             tm.schedule(deadline: .now() + t)
-            tm.setEventHandler { [cgroup] in
+            tm.setEventHandler { [cgroup, active] in
                 timedOut.set()
-                cgroup?.killAll()
                 helper.killSandbox()
+                cgroup?.killAll()
+                DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
+                    if active.contains(helper) { helper.killHelper() }
+                }
             }
             tm.resume()
             timer = tm
@@ -130,11 +222,14 @@ public final class Sandbox: @unchecked Sendable {
             result.exitCode = 124
         }
         let tStats = DispatchTime.now()
-        if let cg = cgroup {
-            result.oomKilled = cg.oomKills > 0
-            result.pidsLimitHit = cg.pidsLimitHits > 0
+        if let cg = cgroup, let before {
+            let after = cg.counters
+            pool?.counters = after
+            result.oomKilled = after.oomKills > before.oomKills
+            result.pidsLimitHit = after.pidsLimitHits > before.pidsLimitHits
             result.memoryPeak = cg.memoryPeak
-            result.leftoverProcesses = cg.destroy()
+            if pooled { cg.resetPeak() }
+            result.leftoverProcesses = pooled ? cg.drain(quick: true) : cg.destroy()
             cgroup = nil
         }
         result.duration = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
@@ -185,6 +280,7 @@ final class ActiveSandboxes: @unchecked Sendable {
     private var helpers: [ObjectIdentifier: HelperProcess] = [:]
     func insert(_ h: HelperProcess) { lock.lock(); helpers[ObjectIdentifier(h)] = h; lock.unlock() }
     func remove(_ h: HelperProcess) { lock.lock(); helpers[ObjectIdentifier(h)] = nil; lock.unlock() }
+    func contains(_ h: HelperProcess) -> Bool { lock.lock(); defer { lock.unlock() }; return helpers[ObjectIdentifier(h)] != nil }
     func forEach(_ body: (HelperProcess) -> Void) {
         lock.lock()
         let all = Array(helpers.values)

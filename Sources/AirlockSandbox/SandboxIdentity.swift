@@ -25,9 +25,11 @@ public final class SandboxIdentity: @unchecked Sendable {
     /// The slot held in root mode.
     public let slot: Int?
     private var lock: OwnedFD?
+    private let lockDir: String?
 
     private init(uidMap: String, gidMap: String, setupUID: UInt32, setupGID: UInt32,
-                 hostJobUID: UInt32, hostJobGID: UInt32, rootless: Bool, slot: Int?, lock: OwnedFD?) {
+                 hostJobUID: UInt32, hostJobGID: UInt32, rootless: Bool, slot: Int?, lock: OwnedFD?,
+                 lockDir: String? = nil) {
         self.uidMap = uidMap
         self.gidMap = gidMap
         self.setupUID = setupUID
@@ -37,6 +39,7 @@ public final class SandboxIdentity: @unchecked Sendable {
         self.rootless = rootless
         self.slot = slot
         self.lock = lock
+        self.lockDir = lockDir
     }
 
     /// Take an identity for one sandbox. Root mode claims a free slot under `state/slots/`.
@@ -49,14 +52,17 @@ public final class SandboxIdentity: @unchecked Sendable {
         }
         let dir = try state.ensure("slots")
         for slot in 0..<slotCount {
-            let fd = try OwnedFD.open("\(dir)/\(slot).lock", O_RDWR | O_CREAT, mode: 0o600)
+            // Lock files stay open between launches (one open file per slot per process); the
+            // in-process set keeps two sandboxes of this process off one slot, flock other processes.
+            guard let fd = try LockFiles.shared.claim(dir: dir, slot: slot) else { continue }
             if flock(fd.raw, LOCK_EX | LOCK_NB) == 0 {
                 let base = rootModeBase + UInt32(slot) * 65536
                 let map = "0 \(base) 65536\n"
                 return SandboxIdentity(
                     uidMap: map, gidMap: map, setupUID: 0, setupGID: 0, hostJobUID: base + jobID,
-                    hostJobGID: base + jobID, rootless: false, slot: slot, lock: fd)
+                    hostJobGID: base + jobID, rootless: false, slot: slot, lock: fd, lockDir: dir)
             }
+            LockFiles.shared.unclaim(dir: dir, slot: slot)
         }
         throw AirlockError(.sandboxSetup, "all \(slotCount) sandbox uid ranges under \(dir) are in use",
             hint: "wait for running jobs to finish, or lower the agent's concurrency")
@@ -64,9 +70,38 @@ public final class SandboxIdentity: @unchecked Sendable {
 
     /// Give the slot back (also done on deinit).
     public func release() {
-        lock?.close()
+        if let fd = lock, let dir = lockDir, let slot {
+            _ = flock(fd.raw, LOCK_UN)
+            LockFiles.shared.unclaim(dir: dir, slot: slot)
+        }
         lock = nil
     }
 
     deinit { release() }
+}
+
+/// Open slot lock files of this process, and which slots it is using.
+final class LockFiles: @unchecked Sendable {
+    static let shared = LockFiles()
+    private var files: [String: OwnedFD] = [:]
+    private var inUse: Set<String> = []
+    private let lock = NSLock()
+
+    /// The open lock file for `slot`, or nil when this process already uses that slot.
+    func claim(dir: String, slot: Int) throws -> OwnedFD? {
+        let path = "\(dir)/\(slot).lock"
+        lock.lock()
+        defer { lock.unlock() }
+        if inUse.contains(path) { return nil }
+        let fd = try files[path] ?? OwnedFD.open(path, O_RDWR | O_CREAT, mode: 0o600)
+        files[path] = fd
+        inUse.insert(path)
+        return fd
+    }
+
+    func unclaim(dir: String, slot: Int) {
+        lock.lock()
+        inUse.remove("\(dir)/\(slot).lock")
+        lock.unlock()
+    }
 }

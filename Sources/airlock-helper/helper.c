@@ -463,8 +463,10 @@ static void loopback_up(void) {
 static void drop_capabilities(void) {
     /* Bounding set first: dropping it needs CAP_SETPCAP, which setresuid below takes away. */
     for (int cap = 0; cap <= 63; cap++) {
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+            if (errno == EINVAL) break; /* past CAP_LAST_CAP */
             fail(AIRLOCK_STAGE_CAPS, "PR_CAPBSET_DROP");
+        }
     }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         fail(AIRLOCK_STAGE_CAPS, "PR_CAP_AMBIENT_CLEAR_ALL");
@@ -709,6 +711,8 @@ static int supervise(int sigfd) {
                     report(AIRLOCK_REPORT_EXITED, 0, 0, code, NULL);
                     return code;
                 }
+            } else if (si.ssi_signo == SIGALRM) {
+                kill_sandbox(); /* the agent's "kill now" (timeout, second Ctrl-C); we still reap */
             } else {
                 kill(sandbox_init, (int)si.ssi_signo); /* forwarded by the reaper to the job */
             }
@@ -729,7 +733,7 @@ int main(void) {
 
     sigset_t mask;
     sigemptyset(&mask);
-    int forwarded[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+    int forwarded[] = {SIGCHLD, SIGALRM, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
     for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(&mask, forwarded[i]);
     /* The reaper inherits this mask and waits with sigwaitinfo; the job clears it before exec. */
     sigset_t all;

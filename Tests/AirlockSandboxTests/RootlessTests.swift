@@ -17,14 +17,14 @@ extension SandboxIntegration {
             _ = try Run.capture(["/bin/chown", "-R", "\(uid):\(uid)", dir + "/state"])
         }
         func delegateCgroups() throws {
-            for c in ["memory", "pids", "cpu", "freezer"] {
+            for c in ["memory", "pids", "cpu"] {
                 let p = "/sys/fs/cgroup/\(c)/airlock-\(uid)"
                 try? FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
                 _ = try Run.capture(["/bin/chown", "-R", "\(uid):\(uid)", p])
             }
         }
         func undelegateCgroups() {
-            for c in ["memory", "pids", "cpu", "freezer"] { rmdir("/sys/fs/cgroup/\(c)/airlock-\(uid)") }
+            for c in ["memory", "pids", "cpu"] { rmdir("/sys/fs/cgroup/\(c)/airlock-\(uid)") }
         }
         func exec(_ args: [String], options: [String] = []) throws -> RunResult {
             let env = ["PATH": "/usr/bin:/bin", "AIRLOCK_STATE_DIR": dir + "/state", "AIRLOCK_HELPER": dir + "/airlock-helper",

@@ -131,7 +131,7 @@ enum Leftovers {
         var out: [String] = []
         for c in ["memory", "pids", "cpu", "freezer"] {
             let base = "/sys/fs/cgroup/\(c)/airlock"
-            for e in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where e.hasPrefix("job-") {
+            for e in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where e.hasPrefix("job-") || e.hasPrefix("slot-") {
                 out.append("\(base)/\(e)")
             }
         }
