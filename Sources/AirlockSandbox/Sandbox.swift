@@ -33,8 +33,11 @@ public final class Sandbox: @unchecked Sendable {
     }
 
     /// A sandbox for this host with the default state directory and helper.
+    /// Also removes what a killed runner left in the state directory (stale workspaces).
     public static func makeDefault() throws -> Sandbox {
-        Sandbox(state: try StateDirectory.resolve(), helperPath: try HelperLocator.locate())
+        let state = try StateDirectory.resolve()
+        Workspace.removeStale(state: state)
+        return Sandbox(state: state, helperPath: try HelperLocator.locate())
     }
 
     /// Run `spec` to completion. A non-zero exit of the command is a result, not an error;

@@ -18,7 +18,7 @@ public final class Workspace: @unchecked Sendable {
         let parent = try state.ensure("workspaces")
         _ = chmod(parent, 0o711)
         let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }.prefix(64))
-        var template = Array("\(parent)/\(safe)-XXXXXX".utf8CString)
+        var template = Array("\(parent)/\(safe)-p\(getpid())-XXXXXX".utf8CString)
         guard let p = mkdtemp(&template) else { throw OSError("mkdtemp", parent) }
         let ws = Workspace(path: String(cString: p))
         if lchown(ws.path, identity.hostJobUID, identity.hostJobGID) != 0 {
@@ -27,6 +27,19 @@ public final class Workspace: @unchecked Sendable {
             throw AirlockError(.sandboxSetup, "cannot hand the workspace to the sandbox: \(e)")
         }
         return ws
+    }
+
+    /// Remove workspaces whose runner process is gone (killed before it could clean up).
+    /// Workspace names carry the creating pid: `<job>-p<pid>-XXXXXX`.
+    public static func removeStale(state: StateDirectory) {
+        let parent = state.path + "/workspaces"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 3, parts[parts.count - 2].hasPrefix("p"),
+                  let pid = Int32(parts[parts.count - 2].dropFirst()),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            Workspace(path: parent + "/" + name).remove()
+        }
     }
 
     /// Copy `source` (file or directory) to `relative` inside the workspace, then give it to the job.
