@@ -40,14 +40,16 @@ demo: build
 # All tests. As root this includes the integration tests (namespaces, cgroups, the rootless
 # path via an unprivileged uid); as a user it runs the unit tests and the rootless subset.
 test: build $(PROBE)
+	@scripts/fetch-reference-profiles.sh >/dev/null
 	AIRLOCK_PROBE=$(CURDIR)/$(PROBE) AIRLOCK_HELPER=$(CURDIR)/$(BUILD_DIR)/airlock-helper \
-	  $(SWIFT) test --parallel --num-workers 2
+	  $(SWIFT) test
+	@scripts/test-unprivileged.sh
 
 test-unit: deps
 	$(SWIFT) test --filter 'AirlockCoreTests|AirlockProfileTests|AirlockOSTests'
 
 bench: release
-	$(RELEASE_DIR)/airlock-bench
+	$(RELEASE_DIR)/airlock-bench | tee Benchmarks/results.md
 
 lint:
 	swift format lint --strict --recursive Sources Tests Package.swift

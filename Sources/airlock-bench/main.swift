@@ -10,7 +10,7 @@ import Foundation
 
 setvbuf(stdout, nil, _IOLBF, 0)
 let args = CommandLine.arguments
-let iterations = Int(ProcessInfo.processInfo.environment["BENCH_ITERATIONS"] ?? "") ?? 200
+let iterations = Int(ProcessInfo.processInfo.environment["BENCH_ITERATIONS"] ?? "") ?? 300
 let loopIterations = Int(ProcessInfo.processInfo.environment["BENCH_LOOP"] ?? "") ?? 2_000_000
 let repo = FileManager.default.currentDirectoryPath
 

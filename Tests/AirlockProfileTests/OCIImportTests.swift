@@ -113,16 +113,25 @@ let ociFixture = """
         #expect(loaded.profile.seccomp.defaultAction == .errno(1))
     }
 
-    /// Shipped by the Debian package golang-github-docker-docker-dev (moby's default profile).
-    static let dockerDefault = "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json"
-    /// Shipped by the Debian package golang-github-containers-common (Podman/Buildah's profile).
-    static let containersDefault = "/usr/share/containers/seccomp.json"
+    /// Real profiles: extracted by `scripts/fetch-reference-profiles.sh` (which `make test` runs)
+    /// into `.build/reference-profiles/`, or installed by their Debian packages.
+    static func reference(_ name: String, installed: String) -> String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let fetched = url.path + "/.build/reference-profiles/" + name
+        return FileManager.default.fileExists(atPath: fetched) ? fetched : installed
+    }
+    /// Moby's default profile, from the Debian package golang-github-docker-docker-dev.
+    static let dockerDefault = reference(
+        "docker-default.json", installed: "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json")
+    /// Podman/Buildah's profile, from the Debian package golang-github-containers-common.
+    static let containersDefault = reference("containers-seccomp.json", installed: "/usr/share/containers/seccomp.json")
 
     @Test(
         "Docker's default seccomp profile imports as-is",
         .enabled(
             if: FileManager.default.fileExists(atPath: dockerDefault),
-            "needs the Debian package golang-github-docker-docker-dev"))
+            "needs Docker's default.json: run scripts/fetch-reference-profiles.sh"))
     func importsDockerDefault() throws {
         let (rules, warnings) = try checkRealProfile(Self.dockerDefault)
         let allowed = Set(rules.filter { $0.action == .allow && $0.args.isEmpty }.flatMap(\.names))
@@ -139,7 +148,7 @@ let ociFixture = """
         "containers' default seccomp profile imports as-is",
         .enabled(
             if: FileManager.default.fileExists(atPath: containersDefault),
-            "needs the Debian package golang-github-containers-common"))
+            "needs containers' seccomp.json: run scripts/fetch-reference-profiles.sh"))
     func importsContainersDefault() throws {
         let (rules, _) = try checkRealProfile(Self.containersDefault)
         // Entries that need a capability are dropped, their "excludes caps" twins kept.

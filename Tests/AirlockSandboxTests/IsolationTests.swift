@@ -165,3 +165,33 @@ extension SandboxIntegration {
         Leftovers.expectNone(s)
     }
 }
+
+extension SandboxIntegration {
+    static let dockerProfile = Host.repoRoot + "/.build/reference-profiles/docker-default.json"
+
+    @Test("Docker's default seccomp profile (OCI JSON) runs as-is and still blocks the attacks",
+          .enabled(if: FileManager.default.fileExists(atPath: dockerProfile), "run scripts/fetch-reference-profiles.sh"))
+    func dockerProfileRuns() throws {
+        let s = TestState()
+        let ok = try s.exec(["/bin/sh", "-c", "echo built > /tmp/x && cat /tmp/x"], probe: false,
+                            options: ["--profile", Self.dockerProfile])
+        #expect(ok.status == 0 && ok.stdout == "built\n", "\(ok.stdout) \(ok.stderr)")
+        // (Docker's profile allows AF_VSOCK sockets; Airlock's default denies them.)
+        for attack in ["unshare-user", "mount", "keyctl", "ptrace"] {
+            let r = try s.probe(attack, options: ["--profile", Self.dockerProfile])
+            #expect(r.status == 0 && r.stdout.hasPrefix("blocked"), "\(attack): \(r.stdout)")
+        }
+        Leftovers.expectNone(s)
+    }
+
+    @Test("the strict allow-list profile runs a shell and a C build")
+    func strictProfile() throws {
+        let s = TestState()
+        let r = try s.exec(["/bin/sh", "-c", "printf 'int main(void){return 0;}' > t.c && cc -o t t.c && ./t && echo strict-ok"],
+                           probe: false, options: ["--profile", "strict"])
+        #expect(r.status == 0 && r.stdout.contains("strict-ok"), "\(r.stdout) \(r.stderr)")
+        let denied = try s.probe("io_uring", options: ["--profile", "strict"])
+        #expect(denied.status == 0, "\(denied.stdout)")
+        Leftovers.expectNone(s)
+    }
+}
