@@ -35,6 +35,9 @@ public final class Sandbox: @unchecked Sendable {
     /// A sandbox for this host with the default state directory and helper.
     /// Also removes what a killed runner left in the state directory (stale workspaces).
     public static func makeDefault() throws -> Sandbox {
+        do { try HostChecks.userNamespaces() } catch let e as OSError {
+            throw AirlockError(.hostUnsupported, "this host cannot create sandboxes: \(e.call)(\(e.object)) would fail with \(e.errnoName)", hint: e.hint)
+        }
         let state = try StateDirectory.resolve()
         Workspace.removeStale(state: state)
         return Sandbox(state: state, helperPath: try HelperLocator.locate())

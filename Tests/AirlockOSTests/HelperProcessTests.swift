@@ -84,8 +84,11 @@ struct HelperProcessTests {
         #expect(err.stage == .bind)
         #expect(err.errno == ENOENT)
         #expect(run.outcome.exitCode == 125)
-        // The job never ran, so no exit report.
-        #expect(!run.outcome.jobExited)
+        // The job never ran, yet `jobExited` is true: the helper reports the sandbox init's exit
+        // (125 from its `fail()`) as AIRLOCK_REPORT_EXITED whenever the init got past clone.
+        // Only `setupError` tells the two apart.
+        #expect(run.outcome.jobExited)
+        #expect(run.outcome.initPID != nil)
         // HelperStage.bind's hint says "the bind source '<detail>' does not exist", so the detail
         // should be the source. helper.c's bind_mount reports `m->b` (the destination) when
         // stat() of the source fails.

@@ -76,3 +76,36 @@ extension SandboxIntegration {
         #expect(r.stderr.contains("cgroupFallback"), "\(r.stderr)")
     }
 }
+
+extension SandboxIntegration {
+    @Test("rootless without delegated cgroups, profile allows rlimits: runs, says so, limits still bite")
+    func rootlessRlimitsFallback() throws {
+        let u = try Unprivileged()
+        defer { u.cleanup() }
+        u.undelegateCgroups()
+        try """
+            # Test profile: default, but allowed to run with rlimits when cgroups are not delegated.
+            extends: default
+            limits: {cgroupFallback: rlimits, pids: 64}
+            """.write(toFile: u.dir + "/Profiles/rlimits.yaml", atomically: true, encoding: .utf8)
+        _ = try Run.capture(["/bin/chmod", "a+r", u.dir + "/Profiles/rlimits.yaml"])
+        let r = try u.exec(["/opt/probe", "status"], options: ["--profile", "rlimits"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("rlimits only"), "\(r.stderr)")
+        #expect(r.stdout.contains("Seccomp:\t2"))
+        let bomb = try u.exec(["/opt/probe", "forkbomb", "5000"], options: ["--profile", "rlimits"])
+        #expect(bomb.stdout.contains("then errno=11"), "\(bomb.stdout)")
+    }
+
+    @Test("user namespaces disabled by the host: exit 2 naming the sysctl")
+    func userNamespacesDisabled() throws {
+        let s = TestState()
+        // A user namespace of our own whose max_user_namespaces is 0: the host's sysctl stays as is.
+        let r = try Run.capture(["/usr/bin/unshare", "-U", "--map-root-user", "/bin/sh", "-c",
+                                 "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$0\" exec -- /bin/true", Host.airlock],
+                                env: s.env)
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains("user.max_user_namespaces"), "\(r.stderr)")
+        Leftovers.expectNone(s)
+    }
+}
