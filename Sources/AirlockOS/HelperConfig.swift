@@ -1,3 +1,5 @@
+import Glibc
+
 /// The launch config the helper reads from fd 3: NUL-terminated tokens, each record an op name
 /// followed by that op's arguments (see `airlock_helper_protocol.h` and `helper.c`).
 ///
@@ -115,9 +117,30 @@ public struct HelperConfig: Hashable, Sendable {
         return out
     }
 
-    /// Checks the config can be encoded: no NUL bytes in any token, a command present.
+    /// The helper's limits per kind of record (see `MAX_ITEMS` in helper.c).
+    public static let maxItems = 256
+    public static let maxCgroups = 16
+    public static let maxRlimits = 16
+
+    /// Checks the config can be encoded: no NUL bytes in any token (a NUL would shift every later
+    /// token into a different record), counts within the helper's limits, a command present.
     public func validate() throws {
-        let all = [uidMap, gidMap, hostname, workingDirectory] + arguments + environment
+        var all = [uidMap, gidMap, hostname, workingDirectory] + arguments + environment + cgroupProcs + cgroupSelf
+        for m in mounts {
+            switch m {
+            case let .roBind(s, d), let .rwBind(s, d): all += [s, d]
+            case let .tmpfs(p, _, _, _, _), let .directory(p, _, _, _): all.append(p)
+            case let .file(p, _, c): all += [p, c]
+            case let .symlink(t, p): all += [t, p]
+            case .proc, .dev: break
+            }
+        }
+        for (count, limit, what) in [(arguments.count, Self.maxItems, "arguments"), (environment.count, Self.maxItems, "environment variables"),
+                                     (mounts.count, Self.maxItems, "mounts"), (cgroupProcs.count, Self.maxCgroups, "cgroups"),
+                                     (cgroupSelf.count, Self.maxCgroups, "cgroups"), (rlimits.count, Self.maxRlimits, "rlimits")]
+        where count > limit {
+            throw OSError("encode", "launch config", errno: E2BIG, hint: "too many \(what): \(count), at most \(limit)")
+        }
         if let bad = all.first(where: { $0.utf8.contains(0) }) {
             throw OSError("encode", "launch config token \(bad.debugDescription)", errno: 22,
                 hint: "arguments and environment values cannot contain NUL bytes")

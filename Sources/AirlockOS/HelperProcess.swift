@@ -14,7 +14,8 @@ public final class HelperProcess: @unchecked Sendable {
         public var setupError: HelperReport?
         /// Host pid of the sandbox's init, once it started.
         public var initPID: Int32?
-        /// True when the helper reported the job's exit (the sandbox ran to the end).
+        /// True when the helper reported the sandbox init's exit. That is also the case when the
+        /// init failed during setup: check `setupError` to tell the two apart.
         public var jobExited: Bool
     }
 

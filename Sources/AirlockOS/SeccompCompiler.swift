@@ -25,7 +25,19 @@ public enum SeccompCompiler {
         // linear scan of every rule (the kernel's action cache then skips BPF entirely for calls
         // whose outcome does not depend on arguments).
         _ = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)
+        // libseccomp silently keeps the first of two rules for the same call and arguments;
+        // a conflict must be an error, never a dropped (maybe stricter) rule.
+        var seen: [String: SeccompPolicy.Action] = [:]
         for rule in policy.rules {
+            if case .errno(let e) = rule.action, !(0...4095).contains(e) {
+                throw OSError("seccomp_rule_add", describe(rule), errno: EINVAL, hint: "errno \(e) is out of range (0-4095)")
+            }
+            let key = describe(rule)
+            if let other = seen[key], other != rule.action {
+                throw OSError("seccomp_rule_add", key, errno: EEXIST,
+                    hint: "two rules for the same call and arguments have different actions (\(other) and \(rule.action))")
+            }
+            seen[key] = rule.action
             // A rule that repeats the default action is a no-op (and libseccomp rejects it).
             if rule.action == policy.defaultAction { continue }
             let nr = seccomp_syscall_resolve_name(rule.syscall)
@@ -53,7 +65,7 @@ public enum SeccompCompiler {
     static func raw(_ a: SeccompPolicy.Action) -> UInt32 {
         switch a {
         case .allow: return SCMP_ACT_ALLOW
-        case .errno(let e): return 0x0005_0000 | (UInt32(e) & 0xffff)  // SCMP_ACT_ERRNO(e)
+        case .errno(let e): return 0x0005_0000 | (UInt32(truncatingIfNeeded: e) & 0xffff)  // SCMP_ACT_ERRNO(e)
         case .killProcess: return SCMP_ACT_KILL_PROCESS
         case .trap: return SCMP_ACT_TRAP
         case .log: return SCMP_ACT_LOG

@@ -145,11 +145,22 @@ static void report(int kind, int stage, int err, int64_t value, const char *deta
     } while (w < 0 && errno == EINTR);
 }
 
-/* Report a failed stage and end this process. Used by the helper and by the sandbox's children. */
-static __attribute__((noreturn)) void fail(int stage, const char *detail) {
+/* Report a failed stage and end this process with `code`. */
+static __attribute__((noreturn)) void fail_with(int code, int stage, const char *detail) {
     int e = errno;
     report(AIRLOCK_REPORT_ERROR, stage, e, 0, detail);
-    _exit(125);
+    _exit(code);
+}
+
+/* Report a failed setup stage (exit 125). Used by the helper and by the sandbox's children. */
+static __attribute__((noreturn)) void fail(int stage, const char *detail) {
+    fail_with(125, stage, detail);
+}
+
+/* Too many items of one kind in the launch config. */
+static __attribute__((noreturn)) void too_many(const char *what) {
+    errno = E2BIG;
+    fail(AIRLOCK_STAGE_CONFIG, what);
 }
 
 /* ── config parsing ─────────────────────────────────────────────────────────────────────────── */
@@ -206,10 +217,7 @@ static char *read_all(int fd, size_t *len) {
 }
 
 static struct mount_op *add_mount(enum mount_kind kind) {
-    if (cfg.n_mounts >= MAX_ITEMS) {
-        errno = E2BIG;
-        fail(AIRLOCK_STAGE_CONFIG, "too many mounts");
-    }
+    if (cfg.n_mounts >= MAX_ITEMS) too_many("too many mounts");
     struct mount_op *m = &cfg.mounts[cfg.n_mounts++];
     memset(m, 0, sizeof *m);
     m->kind = kind;
@@ -272,22 +280,22 @@ static void parse_config(void) {
             m->b = "/dev";
             m->size = next_ulong(); /* size of /dev/shm */
         } else if (!strcmp(op, "cgroup")) {
-            if (cfg.n_cgroups >= 16) fail(AIRLOCK_STAGE_CONFIG, "too many cgroups");
+            if (cfg.n_cgroups >= 16) too_many("too many cgroups");
             cfg.cgroup_procs[cfg.n_cgroups++] = next_token();
         } else if (!strcmp(op, "cgroup_self")) {
-            if (cfg.n_cgroup_self >= 16) fail(AIRLOCK_STAGE_CONFIG, "too many cgroups");
+            if (cfg.n_cgroup_self >= 16) too_many("too many cgroups");
             cfg.cgroup_self[cfg.n_cgroup_self++] = next_token();
         } else if (!strcmp(op, "rlimit")) {
-            if (cfg.n_rlimits >= 16) fail(AIRLOCK_STAGE_CONFIG, "too many rlimits");
+            if (cfg.n_rlimits >= 16) too_many("too many rlimits");
             struct rlimit_op *r = &cfg.rlimits[cfg.n_rlimits++];
             r->resource = (int)next_ulong();
             r->value.rlim_cur = next_ulong();
             r->value.rlim_max = next_ulong();
         } else if (!strcmp(op, "arg")) {
-            if (cfg.argc >= MAX_ITEMS) fail(AIRLOCK_STAGE_CONFIG, "too many arguments");
+            if (cfg.argc >= MAX_ITEMS) too_many("too many arguments");
             cfg.argv[cfg.argc++] = (char *)next_token();
         } else if (!strcmp(op, "env")) {
-            if (cfg.envc >= MAX_ITEMS) fail(AIRLOCK_STAGE_CONFIG, "too many environment variables");
+            if (cfg.envc >= MAX_ITEMS) too_many("too many environment variables");
             cfg.envp[cfg.envc++] = (char *)next_token();
         } else {
             errno = EINVAL;
@@ -404,6 +412,8 @@ static void bind_mount(const struct mount_op *m) {
         errno = ENAMETOOLONG;
         fail(AIRLOCK_STAGE_BIND, m->a);
     }
+    struct stat st;
+    if (stat(src, &st) < 0) fail(AIRLOCK_STAGE_BIND, m->a); /* name the host path that is missing */
     if (make_mount_point(src, m->b) < 0) fail(AIRLOCK_STAGE_BIND, m->b);
     if (mount(src, m->b, NULL, MS_BIND | MS_REC, NULL) < 0) fail(AIRLOCK_STAGE_BIND, m->a);
     if (restrict_mount(m->b, m->kind == M_RO_BIND) < 0) fail(AIRLOCK_STAGE_BIND, m->b);
@@ -480,11 +490,11 @@ static void zero_capabilities(void) {
 }
 
 /* execve along the sandbox's PATH (from the job's own environment, not ours). */
-static void exec_job(void) {
+static __attribute__((noreturn)) void exec_job(void) {
     const char *file = cfg.argv[0];
     if (strchr(file, '/')) {
         execve(file, cfg.argv, cfg.envp);
-        fail(AIRLOCK_STAGE_EXEC, file);
+        fail_with(127, AIRLOCK_STAGE_EXEC, file);
     }
     const char *path = "/usr/local/bin:/usr/bin:/bin";
     for (int i = 0; i < cfg.envc; i++)
@@ -504,7 +514,7 @@ static void exec_job(void) {
         path = *colon ? colon + 1 : colon;
     }
     errno = saved;
-    fail(AIRLOCK_STAGE_EXEC, file);
+    fail_with(127, AIRLOCK_STAGE_EXEC, file); /* 127, as shells report "command not found" */
 }
 
 static __attribute__((noreturn)) void job_main(void) {
@@ -541,7 +551,6 @@ static __attribute__((noreturn)) void job_main(void) {
         fail(AIRLOCK_STAGE_SECCOMP, "seccomp(SECCOMP_SET_MODE_FILTER)");
     trace("exec");
     exec_job();
-    _exit(127);
 }
 
 /* ── pid 1 in the sandbox: reap, forward signals, report the job's status ─────────────────── */

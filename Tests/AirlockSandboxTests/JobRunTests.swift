@@ -68,11 +68,11 @@ extension SandboxIntegration {
             steps:
               - name: show
                 run: |
-                  echo "host=$(hostname) id=$(id -u):$(id -g) home=$HOME tz=$TZ lc=$LC_ALL sde=$SOURCE_DATE_EPOCH umask=$(umask) pwd=$(pwd) g=$GREETING"
+                  echo "host=$(hostname) id=$(id -u):$(id -g) home=$HOME tz=$TZ lc=$LC_ALL sde=$SOURCE_DATE_EPOCH umask=$(umask) pwd=$(pwd) g=$GREETING core=$(ulimit -c)"
             """, in: s)
         let (r, _) = try run(job, state: s)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("host=airlock id=1000:1000 home=/home/build tz=UTC lc=C.UTF-8 sde=1700000000 umask=0022 pwd=/workspace g=hello"), "\(r.stdout)")
+        #expect(r.stdout.contains("host=airlock id=1000:1000 home=/home/build tz=UTC lc=C.UTF-8 sde=1700000000 umask=0022 pwd=/workspace g=hello core=0"), "\(r.stdout)")
         Leftovers.expectNone(s)
     }
 

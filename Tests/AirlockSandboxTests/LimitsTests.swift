@@ -54,3 +54,27 @@ extension SandboxIntegration {
         Leftovers.expectNone(s)
     }
 }
+
+extension SandboxIntegration {
+    /// CPU seconds the children of a 1-second busy loop used, as `times` reports them.
+    func busyCPUSeconds(_ s: TestState, options: [String]) throws -> Double {
+        let r = try s.exec(["/bin/sh", "-c", "timeout 1 sh -c 'while :; do :; done'; times"], probe: false, options: options)
+        // `times` prints two lines: the shell's own user/sys, then its children's.
+        let children = r.stdout.split(separator: "\n").last?.split(separator: " ") ?? []
+        func secs(_ t: Substring) -> Double {
+            let parts = t.dropLast().split(separator: "m")  // "0m0.19s"
+            return (Double(parts.first ?? "0") ?? 0) * 60 + (Double(parts.last ?? "0") ?? 0)
+        }
+        return children.map(secs).reduce(0, +)
+    }
+
+    @Test("the CPU limit throttles a busy loop (control: the same loop without a limit)")
+    func cpuLimit() throws {
+        let s = TestState()
+        let control = try busyCPUSeconds(s, options: [])
+        let limited = try busyCPUSeconds(s, options: ["--cpus", "0.2"])
+        #expect(control > 0.6, "control used only \(control)s of CPU: inconclusive")
+        #expect(limited < 0.4, "with --cpus 0.2 the loop used \(limited)s of CPU in 1s")
+        Leftovers.expectNone(s)
+    }
+}
