@@ -28,7 +28,9 @@ struct ExecCommand: ParsableCommand {
     @Option(name: .long, help: "Profile name or file (default: default).")
     var profile = "default"
 
-    @Option(name: .customLong("bind"), help: ArgumentHelp("Extra bind SRC:DST[:ro|rw] (read-only by default).", valueName: "SRC:DST[:MODE]"))
+    @Option(
+        name: .customLong("bind"),
+        help: ArgumentHelp("Extra bind SRC:DST[:ro|rw] (read-only by default).", valueName: "SRC:DST[:MODE]"))
     var binds: [String] = []
 
     @Option(help: "Host directory bound read-write at /workspace.")
@@ -89,7 +91,9 @@ struct ExecCommand: ParsableCommand {
             var scratch: Workspace?
             let wsPath: String
             if let ws = workspace {
-                wsPath = (ws as NSString).standardizingPath.hasPrefix("/") ? ws : FileManager.default.currentDirectoryPath + "/" + ws
+                wsPath =
+                    (ws as NSString).standardizingPath.hasPrefix("/")
+                    ? ws : FileManager.default.currentDirectoryPath + "/" + ws
                 restore = try Workspace.lend(wsPath, to: identity)
             } else {
                 scratch = try Workspace.create(state: sandbox.state, name: "exec", identity: identity)
@@ -99,11 +103,14 @@ struct ExecCommand: ParsableCommand {
                 restore()
                 scratch?.remove()
             }
-            let spec = SandboxSpec(profile: profile, command: cmd, environment: envPairs, workspace: wsPath,
-                                   extraBinds: extra, limits: limits, workingDirectory: "/workspace")
+            let spec = SandboxSpec(
+                profile: profile, command: cmd, environment: envPairs, workspace: wsPath,
+                extraBinds: extra, limits: limits, workingDirectory: "/workspace")
             let result = try sandbox.runBlocking(spec, identity: identity)
             if result.timedOut { info("timed out after \(limits.timeout ?? 0)s; the sandbox's processes were killed") }
-            if result.oomKilled { info("out of memory: the kernel killed a process at the \(limits.memory ?? 0)-byte limit") }
+            if result.oomKilled {
+                info("out of memory: the kernel killed a process at the \(limits.memory ?? 0)-byte limit")
+            }
             if result.pidsLimitHit { info("the pids limit (\(limits.pids ?? 0)) was reached") }
             if result.rlimitsOnly { warn("limits were enforced with rlimits only (no cgroup)") }
             return result.exitCode
@@ -115,7 +122,8 @@ struct ExecCommand: ParsableCommand {
     static func parseBind(_ s: String) throws -> BindMount {
         let parts = s.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard (2...3).contains(parts.count), parts[0].hasPrefix("/"), parts[1].hasPrefix("/") else {
-            throw AirlockError(.usage, "--bind '\(s)' is not SRC:DST[:ro|rw] with absolute paths",
+            throw AirlockError(
+                .usage, "--bind '\(s)' is not SRC:DST[:ro|rw] with absolute paths",
                 hint: "for example --bind /opt/tools:/opt/tools:ro")
         }
         let mode = parts.count == 3 ? parts[2] : "ro"

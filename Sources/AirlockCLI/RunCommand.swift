@@ -36,7 +36,8 @@ struct RunCommand: ParsableCommand {
             let job = try JobLoader.load(path: path)
             let jobDir = (path as NSString).deletingLastPathComponent
             let profile = try ProfileSearch.load(job.profile, relativeTo: jobDir)
-            let outDir = out.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+            let outDir =
+                out.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
                 ?? FileManager.default.currentDirectoryPath + "/out/" + job.name
             let sandbox = try Sandbox.makeDefault()
             defer { sandbox.close() }
@@ -46,10 +47,14 @@ struct RunCommand: ParsableCommand {
             let report = try JobRunner(sandbox: sandbox).run(
                 job: job, profile: profile, outDir: outDir, console: quiet ? nil : FileHandle.standardOutput)
             if report.exitCode == 0 {
-                info("job '\(job.name)' succeeded; outputs: \(report.outputs.joined(separator: ", ")); log: \(report.logPath)")
+                info(
+                    "job '\(job.name)' succeeded; outputs: \(report.outputs.joined(separator: ", ")); log: \(report.logPath)"
+                )
             } else {
                 let step = report.failedStep.map { " in step '\($0)'" } ?? ""
-                info("job '\(job.name)' failed\(step): \(report.failureMessage ?? "exit status \(report.exitCode)"); log: \(report.logPath)")
+                info(
+                    "job '\(job.name)' failed\(step): \(report.failureMessage ?? "exit status \(report.exitCode)"); log: \(report.logPath)"
+                )
             }
             return report.exitCode
         } catch {

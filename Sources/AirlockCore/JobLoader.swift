@@ -48,7 +48,9 @@ public enum JobLoader {
                 let where_ = SourceLocation(file: path, line: node.location.line)
                 throw AirlockError(
                     .missingFile, "\(where_): input '\(input)' does not exist (looked at \(resolved))",
-                    hint: "create it, or fix the path (relative inputs are taken from the job file's directory, \(job.baseDirectory))")
+                    hint:
+                        "create it, or fix the path (relative inputs are taken from the job file's directory, \(job.baseDirectory))"
+                )
             }
         }
         return job
@@ -76,7 +78,8 @@ public enum JobLoader {
             inputNodes.append(node)
         }
 
-        let steps = try parseSteps(map.required("steps", hint: "add a 'steps:' list with at least one '- name: …\n    run: …'"))
+        let steps = try parseSteps(
+            map.required("steps", hint: "add a 'steps:' list with at least one '- name: …\n    run: …'"))
         let env = try map["env"].map(parseEnv) ?? []
 
         var outputs: [String] = []

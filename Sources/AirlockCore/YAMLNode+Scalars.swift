@@ -34,7 +34,8 @@ extension YAMLNode {
     /// An unsigned 64-bit integer written in decimal or hexadecimal (`0x10000000`).
     public func uint64() throws -> UInt64 {
         guard let text = scalarText, let v = YAMLNode.parseInteger(text), !v.negative else {
-            throw error("\(fieldDescription) must be a non-negative integer (decimal or 0x hex), not \(kindDescription)")
+            throw error(
+                "\(fieldDescription) must be a non-negative integer (decimal or 0x hex), not \(kindDescription)")
         }
         return v.magnitude
     }
@@ -73,7 +74,8 @@ extension YAMLNode {
         let s = try string()
         guard choices.contains(s) else {
             throw error(
-                "\(fieldDescription) must be one of \(choices.joined(separator: ", ")), not '\(s)'\(Suggest.didYouMean(s, in: choices))")
+                "\(fieldDescription) must be one of \(choices.joined(separator: ", ")), not '\(s)'\(Suggest.didYouMean(s, in: choices))"
+            )
         }
         return s
     }

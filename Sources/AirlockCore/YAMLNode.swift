@@ -91,7 +91,8 @@ public struct YAMLNode {
                 throw YAMLNode(node: k, file: file, path: childPath).error(
                     "unknown field '\(childPath)'\(suggestion.map { " (did you mean '\($0)'?)" } ?? "")",
                     hint: suggestion.map { "rename it to '\($0)'" }
-                        ?? "fields allowed \(path.isEmpty ? "at the top level" : "in '\(path)'"): \(allowedKeys.joined(separator: ", "))")
+                        ?? "fields allowed \(path.isEmpty ? "at the top level" : "in '\(path)'"): \(allowedKeys.joined(separator: ", "))"
+                )
             }
             entries.append(
                 .init(
@@ -162,6 +163,7 @@ public struct YAMLMapping {
         if let v = self[key] { return v }
         let full = node.path.isEmpty ? key : "\(node.path).\(key)"
         throw node.error(
-            "missing required field '\(full)'", hint: hint ?? "add '\(key):' to \(node.path.isEmpty ? "the file" : "'\(node.path)'")")
+            "missing required field '\(full)'",
+            hint: hint ?? "add '\(key):' to \(node.path.isEmpty ? "the file" : "'\(node.path)'")")
     }
 }

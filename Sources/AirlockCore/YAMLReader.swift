@@ -22,7 +22,8 @@ public enum YAMLReader {
         }
         guard let root else {
             throw AirlockError(
-                .invalidFile, "\(file): the file is empty", hint: "write a YAML mapping with the fields described in the README")
+                .invalidFile, "\(file): the file is empty",
+                hint: "write a YAML mapping with the fields described in the README")
         }
         let node = YAMLNode(node: root, file: file, path: "")
         try node.checkDuplicateKeys()
@@ -47,7 +48,9 @@ public enum YAMLReader {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw AirlockError(
                 .missingFile, "\(name): file does not exist",
-                hint: "check the path (relative paths are taken from the current directory: \(FileManager.default.currentDirectoryPath))")
+                hint:
+                    "check the path (relative paths are taken from the current directory: \(FileManager.default.currentDirectoryPath))"
+            )
         }
         guard !isDir.boolValue else {
             throw AirlockError(.missingFile, "\(name): is a directory, not a file", hint: "name the file itself")
@@ -85,7 +88,13 @@ public enum YAMLReader {
         var inString = false, escaped = false
         for u in text.unicodeScalars {
             if inString {
-                if escaped { escaped = false } else if u == "\\" { escaped = true } else if u == "\"" { inString = false }
+                if escaped {
+                    escaped = false
+                } else if u == "\\" {
+                    escaped = true
+                } else if u == "\"" {
+                    inString = false
+                }
                 out.append(u)
             } else {
                 if u == "\"" { inString = true }

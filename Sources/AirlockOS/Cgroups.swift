@@ -48,8 +48,11 @@ public enum CgroupHost: Sendable, Equatable {
         for c in v1Controllers {
             let mount = "\(root)/\(c)"
             guard FileIO.filesystemType(mount) == cgroup1Magic else {
-                throw OSError("statfs", mount, errno: ENOENT,
-                    hint: "the cgroup controller '\(c)' is not mounted; mount cgroup v2 at \(root) or the v1 '\(c)' controller")
+                throw OSError(
+                    "statfs", mount, errno: ENOENT,
+                    hint:
+                        "the cgroup controller '\(c)' is not mounted; mount cgroup v2 at \(root) or the v1 '\(c)' controller"
+                )
             }
             let base = "\(mount)/\(dirName)"
             if uid == 0 { try FileIO.makeDirectory(base) }
@@ -62,7 +65,8 @@ public enum CgroupHost: Sendable, Equatable {
 
     static func notDelegated(uid: uid_t, paths: [String], v2: Bool) -> OSError {
         let cmds = paths.map { "mkdir -p \($0) && chown -R \(uid) \($0)" }.joined(separator: "; ")
-        return OSError("access", paths.joined(separator: ", "), errno: EACCES,
+        return OSError(
+            "access", paths.joined(separator: ", "), errno: EACCES,
             hint: "cgroups are not delegated to uid \(uid). As root run: \(cmds)"
                 + (v2 ? " (on systemd: `systemd-run --user --scope -p Delegate=yes airlock …`)" : "")
                 + " — or use a profile with `limits.cgroupFallback: rlimits` to run with rlimits only")
@@ -101,7 +105,9 @@ public final class JobCgroup: @unchecked Sendable {
     /// Create the job cgroup `name` and apply `limits`. With `reuseExisting`, an existing cgroup
     /// of that name (a runner's per-slot cgroup) is emptied and reused: creating and removing
     /// memory cgroups is a large share of a short launch.
-    public static func create(host: CgroupHost, name: String, limits: CgroupLimits, reuseExisting: Bool = false) throws -> JobCgroup {
+    public static func create(host: CgroupHost, name: String, limits: CgroupLimits, reuseExisting: Bool = false) throws
+        -> JobCgroup
+    {
         let dirs: [String]
         switch host {
         case .v2(let base): dirs = ["\(base)/\(name)"]
@@ -113,8 +119,10 @@ public final class JobCgroup: @unchecked Sendable {
                 if mkdir(d, 0o755) == 0 { made.append(d); continue }
                 let e = airlock_errno()
                 if e == EEXIST && reuseExisting { continue }
-                throw OSError("mkdir", d, errno: e,
-                    hint: e == EEXIST ? "a job cgroup of this name exists: another job, or a leftover to remove with rmdir" : nil)
+                throw OSError(
+                    "mkdir", d, errno: e,
+                    hint: e == EEXIST
+                        ? "a job cgroup of this name exists: another job, or a leftover to remove with rmdir" : nil)
             }
         } catch {
             for d in made.reversed() { _ = rmdir(d) }
@@ -157,8 +165,10 @@ public final class JobCgroup: @unchecked Sendable {
     private static func makeFresh(_ dir: String) throws {
         if mkdir(dir, 0o755) != 0 {
             let e = airlock_errno()
-            throw OSError("mkdir", dir, errno: e,
-                hint: e == EEXIST ? "a job cgroup of this name exists: another job, or a leftover to remove with rmdir" : nil)
+            throw OSError(
+                "mkdir", dir, errno: e,
+                hint: e == EEXIST
+                    ? "a job cgroup of this name exists: another job, or a leftover to remove with rmdir" : nil)
         }
     }
 
@@ -270,6 +280,8 @@ public final class JobCgroup: @unchecked Sendable {
 
 extension String {
     var trimmingSpaces: String {
-        String(self.drop(while: { $0 == " " || $0 == "\n" }).reversed().drop(while: { $0 == " " || $0 == "\n" }).reversed())
+        String(
+            self.drop(while: { $0 == " " || $0 == "\n" }).reversed().drop(while: { $0 == " " || $0 == "\n" }).reversed()
+        )
     }
 }

@@ -135,14 +135,17 @@ public struct HelperConfig: Hashable, Sendable {
             case .proc, .dev: break
             }
         }
-        for (count, limit, what) in [(arguments.count, Self.maxItems, "arguments"), (environment.count, Self.maxItems, "environment variables"),
-                                     (mounts.count, Self.maxItems, "mounts"), (cgroupProcs.count, Self.maxCgroups, "cgroups"),
-                                     (cgroupSelf.count, Self.maxCgroups, "cgroups"), (rlimits.count, Self.maxRlimits, "rlimits")]
+        for (count, limit, what) in [
+            (arguments.count, Self.maxItems, "arguments"), (environment.count, Self.maxItems, "environment variables"),
+            (mounts.count, Self.maxItems, "mounts"), (cgroupProcs.count, Self.maxCgroups, "cgroups"),
+            (cgroupSelf.count, Self.maxCgroups, "cgroups"), (rlimits.count, Self.maxRlimits, "rlimits"),
+        ]
         where count > limit {
             throw OSError("encode", "launch config", errno: E2BIG, hint: "too many \(what): \(count), at most \(limit)")
         }
         if let bad = all.first(where: { $0.utf8.contains(0) }) {
-            throw OSError("encode", "launch config token \(bad.debugDescription)", errno: 22,
+            throw OSError(
+                "encode", "launch config token \(bad.debugDescription)", errno: 22,
                 hint: "arguments and environment values cannot contain NUL bytes")
         }
         if arguments.isEmpty { throw OSError("encode", "launch config", errno: 22, hint: "no command given") }

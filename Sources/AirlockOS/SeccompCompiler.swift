@@ -30,12 +30,16 @@ public enum SeccompCompiler {
         var seen: [String: SeccompPolicy.Action] = [:]
         for rule in policy.rules {
             if case .errno(let e) = rule.action, !(0...4095).contains(e) {
-                throw OSError("seccomp_rule_add", describe(rule), errno: EINVAL, hint: "errno \(e) is out of range (0-4095)")
+                throw OSError(
+                    "seccomp_rule_add", describe(rule), errno: EINVAL, hint: "errno \(e) is out of range (0-4095)")
             }
             let key = describe(rule)
             if let other = seen[key], other != rule.action {
-                throw OSError("seccomp_rule_add", key, errno: EEXIST,
-                    hint: "two rules for the same call and arguments have different actions (\(other) and \(rule.action))")
+                throw OSError(
+                    "seccomp_rule_add", key, errno: EEXIST,
+                    hint:
+                        "two rules for the same call and arguments have different actions (\(other) and \(rule.action))"
+                )
             }
             seen[key] = rule.action
             // A rule that repeats the default action is a no-op (and libseccomp rejects it).

@@ -6,389 +6,389 @@ public enum EmbeddedProfiles {
     /// Profile name → YAML text, exactly as in `Profiles/<name>.yaml`.
     public static let all: [String: String] = [
         "default": ##"""
-# Airlock's default profile: a deny-list for ordinary builds and tests.
-#
-# Everything not named below is allowed, because compilers, linkers, test runners and package
-# tools use hundreds of syscalls between them. What is denied is the part of the kernel a build
-# has no business using and that is reachable even without capabilities inside a user namespace:
-# nested namespaces, mounts, debugging other processes, keyrings, BPF, perf, io_uring, kernel
-# modules, clock and host administration. The sandbox already holds no capabilities, so most of
-# these would fail anyway — denying them in seccomp as well removes the kernel code paths
-# (historically a rich source of privilege escalations) from the attack surface.
-#
-# Denied calls fail with EPERM unless stated. Rules are evaluated by libseccomp, not in order;
-# see `SeccompSpec.normalizedRules()` for how Airlock maps this list onto it.
-#
-# Edit, then run scripts/embed-profiles.sh so the built-in copy matches this file.
-name: default
-description: "Deny-list for builds and tests: no nested namespaces, mounts, ptrace, keyrings, BPF, perf, io_uring, module or clock changes; no network."
+        # Airlock's default profile: a deny-list for ordinary builds and tests.
+        #
+        # Everything not named below is allowed, because compilers, linkers, test runners and package
+        # tools use hundreds of syscalls between them. What is denied is the part of the kernel a build
+        # has no business using and that is reachable even without capabilities inside a user namespace:
+        # nested namespaces, mounts, debugging other processes, keyrings, BPF, perf, io_uring, kernel
+        # modules, clock and host administration. The sandbox already holds no capabilities, so most of
+        # these would fail anyway — denying them in seccomp as well removes the kernel code paths
+        # (historically a rich source of privilege escalations) from the attack surface.
+        #
+        # Denied calls fail with EPERM unless stated. Rules are evaluated by libseccomp, not in order;
+        # see `SeccompSpec.normalizedRules()` for how Airlock maps this list onto it.
+        #
+        # Edit, then run scripts/embed-profiles.sh so the built-in copy matches this file.
+        name: default
+        description: "Deny-list for builds and tests: no nested namespaces, mounts, ptrace, keyrings, BPF, perf, io_uring, module or clock changes; no network."
 
-seccomp:
-  defaultAction: allow
-  rules:
-    # --- Namespaces ---------------------------------------------------------------------------
-    - names: [unshare, setns]
-      action: errno
-      why: "A nested user namespace hands the job a fresh set of capabilities over new namespaces, which exposes kernel code (mount, netfilter, …) that a capability-less process cannot otherwise reach."
-    # clone's first argument is the flags word; one rule per namespace flag, each matching when
-    # that bit is set ((flags & bit) == bit). Plain fork/thread creation sets none of them.
-    - names: [clone]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0x10000000, valueTwo: 0x10000000}]
-      why: "CLONE_NEWUSER: same reason as unshare."
-    - names: [clone]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0x20000, valueTwo: 0x20000}]
-      why: "CLONE_NEWNS: a new mount namespace is only useful together with mount, which is denied."
-    - names: [clone]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0x20000000, valueTwo: 0x20000000}]
-      why: "CLONE_NEWPID"
-    - names: [clone]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0x40000000, valueTwo: 0x40000000}]
-      why: "CLONE_NEWNET: new network namespaces expose netfilter and other network configuration code."
-    - names: [clone]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0x08000000, valueTwo: 0x08000000}]
-      why: "CLONE_NEWIPC"
-    - names: [clone]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0x04000000, valueTwo: 0x04000000}]
-      why: "CLONE_NEWUTS"
-    - names: [clone]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0x02000000, valueTwo: 0x02000000}]
-      why: "CLONE_NEWCGROUP"
-    - names: [clone3]
-      action: errno
-      errno: ENOSYS
-      why: "clone3 passes its flags in a struct in memory, which seccomp cannot inspect. ENOSYS (not EPERM) makes glibc and other runtimes fall back to clone, whose flags the rules above check."
+        seccomp:
+          defaultAction: allow
+          rules:
+            # --- Namespaces ---------------------------------------------------------------------------
+            - names: [unshare, setns]
+              action: errno
+              why: "A nested user namespace hands the job a fresh set of capabilities over new namespaces, which exposes kernel code (mount, netfilter, …) that a capability-less process cannot otherwise reach."
+            # clone's first argument is the flags word; one rule per namespace flag, each matching when
+            # that bit is set ((flags & bit) == bit). Plain fork/thread creation sets none of them.
+            - names: [clone]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0x10000000, valueTwo: 0x10000000}]
+              why: "CLONE_NEWUSER: same reason as unshare."
+            - names: [clone]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0x20000, valueTwo: 0x20000}]
+              why: "CLONE_NEWNS: a new mount namespace is only useful together with mount, which is denied."
+            - names: [clone]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0x20000000, valueTwo: 0x20000000}]
+              why: "CLONE_NEWPID"
+            - names: [clone]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0x40000000, valueTwo: 0x40000000}]
+              why: "CLONE_NEWNET: new network namespaces expose netfilter and other network configuration code."
+            - names: [clone]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0x08000000, valueTwo: 0x08000000}]
+              why: "CLONE_NEWIPC"
+            - names: [clone]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0x04000000, valueTwo: 0x04000000}]
+              why: "CLONE_NEWUTS"
+            - names: [clone]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0x02000000, valueTwo: 0x02000000}]
+              why: "CLONE_NEWCGROUP"
+            - names: [clone3]
+              action: errno
+              errno: ENOSYS
+              why: "clone3 passes its flags in a struct in memory, which seccomp cannot inspect. ENOSYS (not EPERM) makes glibc and other runtimes fall back to clone, whose flags the rules above check."
 
-    # --- Mounts and the root ------------------------------------------------------------------
-    - names: [mount, umount2, pivot_root, move_mount, open_tree, fsopen, fsconfig, fsmount, fspick, mount_setattr, chroot]
-      action: errno
-      why: "The sandbox's mounts are set up by Airlock before the job starts; a job must not change, hide or escape them."
+            # --- Mounts and the root ------------------------------------------------------------------
+            - names: [mount, umount2, pivot_root, move_mount, open_tree, fsopen, fsconfig, fsmount, fspick, mount_setattr, chroot]
+              action: errno
+              why: "The sandbox's mounts are set up by Airlock before the job starts; a job must not change, hide or escape them."
 
-    # --- Other processes' memory --------------------------------------------------------------
-    - names: [ptrace, process_vm_readv, process_vm_writev, pidfd_getfd, kcmp]
-      action: errno
-      why: "Reading or steering another process (or stealing its file descriptors) is how one job step would attack another, or the reaper; builds do not need a debugger."
+            # --- Other processes' memory --------------------------------------------------------------
+            - names: [ptrace, process_vm_readv, process_vm_writev, pidfd_getfd, kcmp]
+              action: errno
+              why: "Reading or steering another process (or stealing its file descriptors) is how one job step would attack another, or the reaper; builds do not need a debugger."
 
-    # --- Kernel keyrings ------------------------------------------------------------------------
-    - names: [keyctl, add_key, request_key]
-      action: errno
-      why: "Keyrings are not namespaced: a job could read or plant keys shared with the host user."
+            # --- Kernel keyrings ------------------------------------------------------------------------
+            - names: [keyctl, add_key, request_key]
+              action: errno
+              why: "Keyrings are not namespaced: a job could read or plant keys shared with the host user."
 
-    # --- Large kernel attack surfaces ---------------------------------------------------------
-    - names: [bpf]
-      action: errno
-      why: "eBPF verifier and JIT bugs are a recurring route to kernel code execution."
-    - names: [perf_event_open]
-      action: errno
-      why: "perf exposes hardware counters and kernel internals usable for side channels and has had many privilege-escalation bugs."
-    - names: [userfaultfd]
-      action: errno
-      why: "userfaultfd lets a process pause the kernel mid-copy, the standard trick for winning kernel race conditions."
-    - names: [io_uring_setup, io_uring_enter, io_uring_register]
-      action: errno
-      why: "io_uring performs I/O outside the syscall path that seccomp filters, and has been the source of many kernel exploits; programs fall back to ordinary syscalls."
+            # --- Large kernel attack surfaces ---------------------------------------------------------
+            - names: [bpf]
+              action: errno
+              why: "eBPF verifier and JIT bugs are a recurring route to kernel code execution."
+            - names: [perf_event_open]
+              action: errno
+              why: "perf exposes hardware counters and kernel internals usable for side channels and has had many privilege-escalation bugs."
+            - names: [userfaultfd]
+              action: errno
+              why: "userfaultfd lets a process pause the kernel mid-copy, the standard trick for winning kernel race conditions."
+            - names: [io_uring_setup, io_uring_enter, io_uring_register]
+              action: errno
+              why: "io_uring performs I/O outside the syscall path that seccomp filters, and has been the source of many kernel exploits; programs fall back to ordinary syscalls."
 
-    # --- personality ----------------------------------------------------------------------------
-    # The brief choice Docker makes (allow only personas 0, 8, 0x20000, 0x20008 and the query
-    # 0xffffffff) needs "deny unless one of these", which a deny-list cannot say with libseccomp
-    # (an unconditional deny always beats conditional allows). Instead each dangerous flag is
-    # denied on its own, matching when the bit is set. PER_LINUX (0), PER_LINUX32 (8) and
-    # UNAME26 (0x20000) stay allowed. Trade-off: the query personality(0xffffffff) has every bit
-    # set and so gets EPERM too; programs treat that as "unknown" and carry on.
-    - names: [personality]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0x0040000, valueTwo: 0x0040000}]
-      why: "ADDR_NO_RANDOMIZE would switch off ASLR for the job's children."
-    - names: [personality]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0x0100000, valueTwo: 0x0100000}]
-      why: "MMAP_PAGE_ZERO maps page 0, which turns kernel NULL-pointer bugs into exploits."
-    - names: [personality]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0x0200000, valueTwo: 0x0200000}]
-      why: "ADDR_COMPAT_LAYOUT makes the memory layout predictable."
-    - names: [personality]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0x0400000, valueTwo: 0x0400000}]
-      why: "READ_IMPLIES_EXEC makes every readable mapping executable."
-    - names: [personality]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0x0800000, valueTwo: 0x0800000}]
-      why: "ADDR_LIMIT_32BIT changes the address space layout; no build needs it on x86_64."
-    - names: [personality]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0x8000000, valueTwo: 0x8000000}]
-      why: "ADDR_LIMIT_3GB changes the address space layout; no build needs it on x86_64."
+            # --- personality ----------------------------------------------------------------------------
+            # The brief choice Docker makes (allow only personas 0, 8, 0x20000, 0x20008 and the query
+            # 0xffffffff) needs "deny unless one of these", which a deny-list cannot say with libseccomp
+            # (an unconditional deny always beats conditional allows). Instead each dangerous flag is
+            # denied on its own, matching when the bit is set. PER_LINUX (0), PER_LINUX32 (8) and
+            # UNAME26 (0x20000) stay allowed. Trade-off: the query personality(0xffffffff) has every bit
+            # set and so gets EPERM too; programs treat that as "unknown" and carry on.
+            - names: [personality]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0x0040000, valueTwo: 0x0040000}]
+              why: "ADDR_NO_RANDOMIZE would switch off ASLR for the job's children."
+            - names: [personality]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0x0100000, valueTwo: 0x0100000}]
+              why: "MMAP_PAGE_ZERO maps page 0, which turns kernel NULL-pointer bugs into exploits."
+            - names: [personality]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0x0200000, valueTwo: 0x0200000}]
+              why: "ADDR_COMPAT_LAYOUT makes the memory layout predictable."
+            - names: [personality]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0x0400000, valueTwo: 0x0400000}]
+              why: "READ_IMPLIES_EXEC makes every readable mapping executable."
+            - names: [personality]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0x0800000, valueTwo: 0x0800000}]
+              why: "ADDR_LIMIT_32BIT changes the address space layout; no build needs it on x86_64."
+            - names: [personality]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0x8000000, valueTwo: 0x8000000}]
+              why: "ADDR_LIMIT_3GB changes the address space layout; no build needs it on x86_64."
 
-    # --- Host administration --------------------------------------------------------------------
-    - names: [kexec_load, kexec_file_load, reboot]
-      action: errno
-      why: "Replacing or rebooting the running kernel."
-    - names: [init_module, finit_module, delete_module, create_module, get_kernel_syms, query_module]
-      action: errno
-      why: "Loading or inspecting kernel modules (the last three are obsolete but still resolvable)."
-    - names: [acct, swapon, swapoff, quotactl, nfsservctl, vhangup]
-      action: errno
-      why: "Host-wide accounting, swap, quota, NFS server and terminal administration."
-    - names: [settimeofday, clock_settime, clock_adjtime, adjtimex]
-      action: errno
-      why: "The clock is shared with the host and every other job. (Reading it with adjtimex is denied too: builds use clock_gettime.)"
-    - names: [syslog]
-      action: errno
-      why: "The kernel log leaks kernel addresses and other jobs' activity."
-    - names: [lookup_dcookie, _sysctl, sysfs, ustat, uselib]
-      action: errno
-      why: "Obsolete interfaces with no use in a build and a history of bugs."
-    - names: [name_to_handle_at, open_by_handle_at]
-      action: errno
-      why: "open_by_handle_at opens files by inode handle, bypassing the mount tree: the classic container breakout (shocker)."
-    - names: [iopl, ioperm]
-      action: errno
-      why: "Direct access to I/O ports."
-    - names: [fanotify_init]
-      action: errno
-      why: "Watching file access across a whole mount is not something a build does."
-    - names: [move_pages, mbind, set_mempolicy, migrate_pages, get_mempolicy]
-      action: errno
-      why: "NUMA memory placement: Docker denies these without CAP_SYS_NICE; move_pages and migrate_pages can act on other processes."
+            # --- Host administration --------------------------------------------------------------------
+            - names: [kexec_load, kexec_file_load, reboot]
+              action: errno
+              why: "Replacing or rebooting the running kernel."
+            - names: [init_module, finit_module, delete_module, create_module, get_kernel_syms, query_module]
+              action: errno
+              why: "Loading or inspecting kernel modules (the last three are obsolete but still resolvable)."
+            - names: [acct, swapon, swapoff, quotactl, nfsservctl, vhangup]
+              action: errno
+              why: "Host-wide accounting, swap, quota, NFS server and terminal administration."
+            - names: [settimeofday, clock_settime, clock_adjtime, adjtimex]
+              action: errno
+              why: "The clock is shared with the host and every other job. (Reading it with adjtimex is denied too: builds use clock_gettime.)"
+            - names: [syslog]
+              action: errno
+              why: "The kernel log leaks kernel addresses and other jobs' activity."
+            - names: [lookup_dcookie, _sysctl, sysfs, ustat, uselib]
+              action: errno
+              why: "Obsolete interfaces with no use in a build and a history of bugs."
+            - names: [name_to_handle_at, open_by_handle_at]
+              action: errno
+              why: "open_by_handle_at opens files by inode handle, bypassing the mount tree: the classic container breakout (shocker)."
+            - names: [iopl, ioperm]
+              action: errno
+              why: "Direct access to I/O ports."
+            - names: [fanotify_init]
+              action: errno
+              why: "Watching file access across a whole mount is not something a build does."
+            - names: [move_pages, mbind, set_mempolicy, migrate_pages, get_mempolicy]
+              action: errno
+              why: "NUMA memory placement: Docker denies these without CAP_SYS_NICE; move_pages and migrate_pages can act on other processes."
 
-    # --- Sockets --------------------------------------------------------------------------------
-    # socket(domain, type, protocol): domain and type are C ints, so only the low 32 bits are
-    # compared (masked_eq with 0xffffffff) — the kernel ignores the upper half, and so must we.
-    - names: [socket]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0xffffffff, valueTwo: 40}]
-      why: "AF_VSOCK talks to the hypervisor, outside any network namespace."
-    - names: [socket]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0xffffffff, valueTwo: 38}]
-      why: "AF_ALG exposes the kernel crypto API, a frequent source of memory-safety bugs."
-    - names: [socket]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0xffffffff, valueTwo: 17}]
-      why: "AF_PACKET raw link-layer access (several kernel exploits)."
-    - names: [socket]
-      action: errno
-      args: [{index: 0, op: masked_eq, value: 0xffffffff, valueTwo: 15}]
-      why: "AF_KEY manages IPsec keys."
-    # The low four bits of type are the socket type (SOCK_TYPE_MASK); the rest are flags such
-    # as SOCK_CLOEXEC.
-    - names: [socket]
-      action: errno
-      args: [{index: 1, op: masked_eq, value: 0xf, valueTwo: 3}]
-      why: "SOCK_RAW: hand-built packets."
-    - names: [socket]
-      action: errno
-      args: [{index: 1, op: masked_eq, value: 0xf, valueTwo: 10}]
-      why: "SOCK_PACKET: obsolete raw packet interface."
+            # --- Sockets --------------------------------------------------------------------------------
+            # socket(domain, type, protocol): domain and type are C ints, so only the low 32 bits are
+            # compared (masked_eq with 0xffffffff) — the kernel ignores the upper half, and so must we.
+            - names: [socket]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0xffffffff, valueTwo: 40}]
+              why: "AF_VSOCK talks to the hypervisor, outside any network namespace."
+            - names: [socket]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0xffffffff, valueTwo: 38}]
+              why: "AF_ALG exposes the kernel crypto API, a frequent source of memory-safety bugs."
+            - names: [socket]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0xffffffff, valueTwo: 17}]
+              why: "AF_PACKET raw link-layer access (several kernel exploits)."
+            - names: [socket]
+              action: errno
+              args: [{index: 0, op: masked_eq, value: 0xffffffff, valueTwo: 15}]
+              why: "AF_KEY manages IPsec keys."
+            # The low four bits of type are the socket type (SOCK_TYPE_MASK); the rest are flags such
+            # as SOCK_CLOEXEC.
+            - names: [socket]
+              action: errno
+              args: [{index: 1, op: masked_eq, value: 0xf, valueTwo: 3}]
+              why: "SOCK_RAW: hand-built packets."
+            - names: [socket]
+              action: errno
+              args: [{index: 1, op: masked_eq, value: 0xf, valueTwo: 10}]
+              why: "SOCK_PACKET: obsolete raw packet interface."
 
-    # --- Terminals --------------------------------------------------------------------------------
-    # The ioctl request is an unsigned int: compare the low 32 bits only.
-    - names: [ioctl]
-      action: errno
-      args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x5412}]
-      why: "TIOCSTI pushes keystrokes into a terminal's input: with an inherited terminal a job could type commands into the caller's shell (CVE-2017-5226)."
-    - names: [ioctl]
-      action: errno
-      args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x541C}]
-      why: "TIOCLINUX can inject input on a Linux virtual console, like TIOCSTI."
+            # --- Terminals --------------------------------------------------------------------------------
+            # The ioctl request is an unsigned int: compare the low 32 bits only.
+            - names: [ioctl]
+              action: errno
+              args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x5412}]
+              why: "TIOCSTI pushes keystrokes into a terminal's input: with an inherited terminal a job could type commands into the caller's shell (CVE-2017-5226)."
+            - names: [ioctl]
+              action: errno
+              args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x541C}]
+              why: "TIOCLINUX can inject input on a Linux virtual console, like TIOCSTI."
 
-filesystem:
-  # Read-only binds of the host's toolchain. On merged-/usr systems /bin, /sbin, /lib and
-  # /lib64 are symlinks into /usr; the runtime recreates such a bind as the same symlink.
-  binds:
-    - {src: /usr, mode: ro}
-    - {src: /bin, mode: ro}
-    - {src: /sbin, mode: ro}
-    - {src: /lib, mode: ro}
-    - {src: /lib32, mode: ro, optional: true}
-    - {src: /lib64, mode: ro, optional: true}
-    - {src: /libx32, mode: ro, optional: true}
-    # Debian's cc, c++, … are symlinks through /etc/alternatives.
-    - {src: /etc/alternatives, mode: ro, optional: true}
-    # Lets the dynamic loader find libraries outside the default directories.
-    - {src: /etc/ld.so.cache, mode: ro, optional: true}
-  tmpSize: 256MiB
-  rootSize: 64MiB
+        filesystem:
+          # Read-only binds of the host's toolchain. On merged-/usr systems /bin, /sbin, /lib and
+          # /lib64 are symlinks into /usr; the runtime recreates such a bind as the same symlink.
+          binds:
+            - {src: /usr, mode: ro}
+            - {src: /bin, mode: ro}
+            - {src: /sbin, mode: ro}
+            - {src: /lib, mode: ro}
+            - {src: /lib32, mode: ro, optional: true}
+            - {src: /lib64, mode: ro, optional: true}
+            - {src: /libx32, mode: ro, optional: true}
+            # Debian's cc, c++, … are symlinks through /etc/alternatives.
+            - {src: /etc/alternatives, mode: ro, optional: true}
+            # Lets the dynamic loader find libraries outside the default directories.
+            - {src: /etc/ld.so.cache, mode: ro, optional: true}
+          tmpSize: 256MiB
+          rootSize: 64MiB
 
-# A fresh network namespace with only loopback: builds get their sources from the agent, not
-# the internet. See network-host.yaml for the explicit opt-in.
-network: none
+        # A fresh network namespace with only loopback: builds get their sources from the agent, not
+        # the internet. See network-host.yaml for the explicit opt-in.
+        network: none
 
-# No capabilities at all, even inside the user namespace.
-capabilities: []
+        # No capabilities at all, even inside the user namespace.
+        capabilities: []
 
-limits:
-  memory: 2GiB
-  pids: 1024          # enough for parallel make and test runners; stops fork bombs
-  nofile: 4096
-  timeout: 1h
-  logLimit: 16MiB     # output past this is cut, so a runaway test cannot fill the agent's disk
-  cgroupFallback: refuse   # never pretend to enforce limits that cannot be enforced
+        limits:
+          memory: 2GiB
+          pids: 1024          # enough for parallel make and test runners; stops fork bombs
+          nofile: 4096
+          timeout: 1h
+          logLimit: 16MiB     # output past this is cut, so a runaway test cannot fill the agent's disk
+          cgroupFallback: refuse   # never pretend to enforce limits that cannot be enforced
 
-"""##,
+        """##,
         "network-host": ##"""
-# network-host: the default profile plus the host's network.
-#
-# This is an explicit opt-in for fetch steps (downloading dependencies), and it is dangerous:
-# the job shares the host's network namespace, so it can reach anything the host can — the
-# internet, but also services bound to the host's loopback (databases, the secret broker, cloud
-# metadata endpoints) and the local network. Secrets or sources a job can read can also leave
-# the machine. Prefer fetching with a separate job that has no secrets, pinning what it fetches
-# by hash, and building offline with `default`.
-#
-# Edit, then run scripts/embed-profiles.sh so the built-in copy matches this file.
-name: network-host
-description: "The default profile with the host's network namespace, for dependency fetch steps (explicit opt-in)."
-extends: default
+        # network-host: the default profile plus the host's network.
+        #
+        # This is an explicit opt-in for fetch steps (downloading dependencies), and it is dangerous:
+        # the job shares the host's network namespace, so it can reach anything the host can — the
+        # internet, but also services bound to the host's loopback (databases, the secret broker, cloud
+        # metadata endpoints) and the local network. Secrets or sources a job can read can also leave
+        # the machine. Prefer fetching with a separate job that has no secrets, pinning what it fetches
+        # by hash, and building offline with `default`.
+        #
+        # Edit, then run scripts/embed-profiles.sh so the built-in copy matches this file.
+        name: network-host
+        description: "The default profile with the host's network namespace, for dependency fetch steps (explicit opt-in)."
+        extends: default
 
-network: host
+        network: host
 
-filesystem:
-  # Name resolution and TLS need these; all read-only and optional, since hosts differ.
-  binds:
-    - {src: /etc/resolv.conf, mode: ro, optional: true}     # DNS servers
-    - {src: /etc/hosts, mode: ro, optional: true}           # static host names
-    - {src: /etc/nsswitch.conf, mode: ro, optional: true}   # how glibc resolves names
-    - {src: /etc/ssl/certs, mode: ro, optional: true}       # CA bundle for TLS
-    - {src: /usr/share/ca-certificates, mode: ro, optional: true}   # what /etc/ssl/certs links to
+        filesystem:
+          # Name resolution and TLS need these; all read-only and optional, since hosts differ.
+          binds:
+            - {src: /etc/resolv.conf, mode: ro, optional: true}     # DNS servers
+            - {src: /etc/hosts, mode: ro, optional: true}           # static host names
+            - {src: /etc/nsswitch.conf, mode: ro, optional: true}   # how glibc resolves names
+            - {src: /etc/ssl/certs, mode: ro, optional: true}       # CA bundle for TLS
+            - {src: /usr/share/ca-certificates, mode: ro, optional: true}   # what /etc/ssl/certs links to
 
-"""##,
+        """##,
         "strict": ##"""
-# Airlock's strict profile: an ALLOW-LIST.
-#
-# Every syscall not named below fails with EPERM. The list is what a POSIX shell, coreutils and
-# a C compile-and-link (cc -o hello hello.c: cc, cc1, as, collect2, ld) need on x86_64 with
-# glibc, plus the event, timer and thread calls that test runners commonly use. Things that are
-# simply absent: sockets other than socketpair, SysV IPC, namespaces, mounts, ptrace, keyrings,
-# BPF, perf, io_uring, personality, and all host administration.
-#
-# Extending it: when a tool fails with "Operation not permitted", find the call with
-#   strace -f -o trace.txt <command>     (outside the sandbox)
-# then write a profile that extends this one and allows the call, with a 'why':
-#
-#   name: strict-plus-inotify
-#   extends: strict
-#   seccomp:
-#     rules:
-#       - names: [inotify_init1, inotify_add_watch, inotify_rm_watch]
-#         action: allow
-#         why: "the test runner watches files"
-#
-# Rules with arguments narrow an allowance; because libseccomp lets an unconditional rule beat
-# conditional ones, never allow a call unconditionally and then try to deny one case of it —
-# allow the safe cases instead (see clone and ioctl below).
-#
-# Edit, then run scripts/embed-profiles.sh so the built-in copy matches this file.
-name: strict
-description: "Allow-list for shell scripts and C builds: every syscall not listed fails with EPERM; no network."
-extends: default   # for its filesystem, network and limits; its deny rules stay but now match the default
+        # Airlock's strict profile: an ALLOW-LIST.
+        #
+        # Every syscall not named below fails with EPERM. The list is what a POSIX shell, coreutils and
+        # a C compile-and-link (cc -o hello hello.c: cc, cc1, as, collect2, ld) need on x86_64 with
+        # glibc, plus the event, timer and thread calls that test runners commonly use. Things that are
+        # simply absent: sockets other than socketpair, SysV IPC, namespaces, mounts, ptrace, keyrings,
+        # BPF, perf, io_uring, personality, and all host administration.
+        #
+        # Extending it: when a tool fails with "Operation not permitted", find the call with
+        #   strace -f -o trace.txt <command>     (outside the sandbox)
+        # then write a profile that extends this one and allows the call, with a 'why':
+        #
+        #   name: strict-plus-inotify
+        #   extends: strict
+        #   seccomp:
+        #     rules:
+        #       - names: [inotify_init1, inotify_add_watch, inotify_rm_watch]
+        #         action: allow
+        #         why: "the test runner watches files"
+        #
+        # Rules with arguments narrow an allowance; because libseccomp lets an unconditional rule beat
+        # conditional ones, never allow a call unconditionally and then try to deny one case of it —
+        # allow the safe cases instead (see clone and ioctl below).
+        #
+        # Edit, then run scripts/embed-profiles.sh so the built-in copy matches this file.
+        name: strict
+        description: "Allow-list for shell scripts and C builds: every syscall not listed fails with EPERM; no network."
+        extends: default   # for its filesystem, network and limits; its deny rules stay but now match the default
 
-seccomp:
-  # Switching the default to errno turns the inherited deny rules into no-ops (they match the
-  # default) and makes the rules below the whole policy.
-  defaultAction: errno
-  defaultErrno: EPERM
-  rules:
-    - names: [read, write, readv, writev, pread64, pwrite64, preadv, pwritev, preadv2, pwritev2,
-              open, openat, openat2, close, close_range, lseek, dup, dup2, dup3, fcntl, flock,
-              fsync, fdatasync, syncfs, ftruncate, truncate, fallocate, fadvise64, readahead,
-              copy_file_range, sendfile, splice, tee, pipe, pipe2]
-      action: allow
-      why: "Reading and writing files and pipes: everything a build does goes through these."
-    - names: [stat, fstat, lstat, newfstatat, statx, statfs, fstatfs, access, faccessat, faccessat2,
-              readlink, readlinkat, getdents, getdents64, getcwd, chdir, fchdir]
-      action: allow
-      why: "Looking at files and directories."
-    - names: [rename, renameat, renameat2, mkdir, mkdirat, rmdir, unlink, unlinkat, link, linkat,
-              symlink, symlinkat, mknod, mknodat, chmod, fchmod, fchmodat, chown, fchown, lchown,
-              fchownat, umask, utime, utimes, utimensat, futimesat]
-      action: allow
-      why: "Creating, renaming and removing files and setting their modes and times; the writable places are the workspace and /tmp. (mknod is allowed for FIFOs; device nodes need a capability the sandbox does not have.)"
-    - names: [getxattr, lgetxattr, fgetxattr, listxattr, llistxattr, flistxattr]
-      action: allow
-      why: "Reading extended attributes (ls, cp -p check for ACLs); setting them is not allowed."
-    - names: [mmap, mprotect, munmap, mremap, brk, madvise, msync, mincore, memfd_create]
-      action: allow
-      why: "Memory management: the dynamic loader, malloc and the compiler's allocators."
-    - names: [rt_sigaction, rt_sigprocmask, rt_sigreturn, rt_sigsuspend, rt_sigpending, rt_sigtimedwait,
-              sigaltstack, kill, tgkill, tkill, pause, alarm, getitimer, setitimer, restart_syscall]
-      action: allow
-      why: "Signals between the job's own processes (the pid namespace keeps kill inside the sandbox); restart_syscall resumes interrupted sleeps."
-    - names: [execve, execveat, vfork, fork, exit, exit_group, wait4, waitid, pidfd_open, pidfd_send_signal]
-      action: allow
-      why: "Running programs and waiting for them: sh runs cc, cc runs cc1, as and ld."
-    - names: [clone]
-      action: allow
-      args: [{index: 0, op: masked_eq, value: 0x7E020000, valueTwo: 0}]
-      why: "Threads and fork, when none of the namespace flags (CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET = 0x7E020000) is set."
-    - names: [clone3]
-      action: errno
-      errno: ENOSYS
-      why: "clone3's flags are in memory where seccomp cannot check them; ENOSYS makes glibc fall back to clone (checked above) instead of failing."
-    - names: [getpid, getppid, gettid, getuid, geteuid, getgid, getegid, getgroups, getresuid, getresgid,
-              getpgrp, getpgid, setpgid, getsid, setsid, set_tid_address, set_robust_list, get_robust_list,
-              rseq, prlimit64, getrlimit, setrlimit, getrusage, times, uname, sysinfo, arch_prctl, prctl,
-              getpriority, setpriority, capget, getcpu]
-      action: allow
-      why: "Process identity, limits and start-up (glibc's start-up calls set_tid_address, set_robust_list, rseq, prlimit64 and arch_prctl; sh manages process groups)."
-    - names: [sched_getaffinity, sched_setaffinity, sched_yield, sched_getparam, sched_getscheduler,
-              sched_get_priority_max, sched_get_priority_min]
-      action: allow
-      why: "make -j and test runners size themselves to the CPUs they may use."
-    - names: [clock_gettime, clock_getres, clock_nanosleep, nanosleep, gettimeofday, time,
-              timer_create, timer_settime, timer_gettime, timer_getoverrun, timer_delete,
-              timerfd_create, timerfd_settime, timerfd_gettime]
-      action: allow
-      why: "Reading the clock, sleeping and timeouts (setting the clock stays denied)."
-    - names: [futex, futex_waitv, membarrier, getrandom]
-      action: allow
-      why: "Thread synchronisation and randomness (hash seeds, temporary file names)."
-    - names: [poll, ppoll, select, pselect6, epoll_create, epoll_create1, epoll_ctl, epoll_wait,
-              epoll_pwait, epoll_pwait2, eventfd, eventfd2, signalfd, signalfd4]
-      action: allow
-      why: "Waiting on several pipes at once (make's job server, test runners)."
-    - names: [socketpair, sendmsg, recvmsg, sendto, recvfrom, shutdown]
-      action: allow
-      why: "Connected socket pairs between the job's own processes; socket() itself is denied, so nothing can reach a network or a host service."
-    # ioctl: only the requests below, compared on the low 32 bits (the request is an unsigned
-    # int). Anything else — TIOCSTI among them — fails with EPERM; callers treat that as
-    # "not supported" (cp, for example, falls back from FICLONE to copying).
-    - names: [ioctl]
-      action: allow
-      args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x5401}]
-      why: "TCGETS: isatty() and tcgetattr()."
-    - names: [ioctl]
-      action: allow
-      args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x5413}]
-      why: "TIOCGWINSZ: terminal width for diagnostics."
-    - names: [ioctl]
-      action: allow
-      args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x540F}]
-      why: "TIOCGPGRP: the shell checks the terminal's process group."
-    - names: [ioctl]
-      action: allow
-      args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x541B}]
-      why: "FIONREAD: bytes waiting on a pipe."
-    - names: [ioctl]
-      action: allow
-      args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x5421}]
-      why: "FIONBIO: non-blocking mode."
-    - names: [ioctl]
-      action: allow
-      args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x5451}]
-      why: "FIOCLEX: close-on-exec."
-    - names: [ioctl]
-      action: allow
-      args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x5450}]
-      why: "FIONCLEX: clear close-on-exec."
+        seccomp:
+          # Switching the default to errno turns the inherited deny rules into no-ops (they match the
+          # default) and makes the rules below the whole policy.
+          defaultAction: errno
+          defaultErrno: EPERM
+          rules:
+            - names: [read, write, readv, writev, pread64, pwrite64, preadv, pwritev, preadv2, pwritev2,
+                      open, openat, openat2, close, close_range, lseek, dup, dup2, dup3, fcntl, flock,
+                      fsync, fdatasync, syncfs, ftruncate, truncate, fallocate, fadvise64, readahead,
+                      copy_file_range, sendfile, splice, tee, pipe, pipe2]
+              action: allow
+              why: "Reading and writing files and pipes: everything a build does goes through these."
+            - names: [stat, fstat, lstat, newfstatat, statx, statfs, fstatfs, access, faccessat, faccessat2,
+                      readlink, readlinkat, getdents, getdents64, getcwd, chdir, fchdir]
+              action: allow
+              why: "Looking at files and directories."
+            - names: [rename, renameat, renameat2, mkdir, mkdirat, rmdir, unlink, unlinkat, link, linkat,
+                      symlink, symlinkat, mknod, mknodat, chmod, fchmod, fchmodat, chown, fchown, lchown,
+                      fchownat, umask, utime, utimes, utimensat, futimesat]
+              action: allow
+              why: "Creating, renaming and removing files and setting their modes and times; the writable places are the workspace and /tmp. (mknod is allowed for FIFOs; device nodes need a capability the sandbox does not have.)"
+            - names: [getxattr, lgetxattr, fgetxattr, listxattr, llistxattr, flistxattr]
+              action: allow
+              why: "Reading extended attributes (ls, cp -p check for ACLs); setting them is not allowed."
+            - names: [mmap, mprotect, munmap, mremap, brk, madvise, msync, mincore, memfd_create]
+              action: allow
+              why: "Memory management: the dynamic loader, malloc and the compiler's allocators."
+            - names: [rt_sigaction, rt_sigprocmask, rt_sigreturn, rt_sigsuspend, rt_sigpending, rt_sigtimedwait,
+                      sigaltstack, kill, tgkill, tkill, pause, alarm, getitimer, setitimer, restart_syscall]
+              action: allow
+              why: "Signals between the job's own processes (the pid namespace keeps kill inside the sandbox); restart_syscall resumes interrupted sleeps."
+            - names: [execve, execveat, vfork, fork, exit, exit_group, wait4, waitid, pidfd_open, pidfd_send_signal]
+              action: allow
+              why: "Running programs and waiting for them: sh runs cc, cc runs cc1, as and ld."
+            - names: [clone]
+              action: allow
+              args: [{index: 0, op: masked_eq, value: 0x7E020000, valueTwo: 0}]
+              why: "Threads and fork, when none of the namespace flags (CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET = 0x7E020000) is set."
+            - names: [clone3]
+              action: errno
+              errno: ENOSYS
+              why: "clone3's flags are in memory where seccomp cannot check them; ENOSYS makes glibc fall back to clone (checked above) instead of failing."
+            - names: [getpid, getppid, gettid, getuid, geteuid, getgid, getegid, getgroups, getresuid, getresgid,
+                      getpgrp, getpgid, setpgid, getsid, setsid, set_tid_address, set_robust_list, get_robust_list,
+                      rseq, prlimit64, getrlimit, setrlimit, getrusage, times, uname, sysinfo, arch_prctl, prctl,
+                      getpriority, setpriority, capget, getcpu]
+              action: allow
+              why: "Process identity, limits and start-up (glibc's start-up calls set_tid_address, set_robust_list, rseq, prlimit64 and arch_prctl; sh manages process groups)."
+            - names: [sched_getaffinity, sched_setaffinity, sched_yield, sched_getparam, sched_getscheduler,
+                      sched_get_priority_max, sched_get_priority_min]
+              action: allow
+              why: "make -j and test runners size themselves to the CPUs they may use."
+            - names: [clock_gettime, clock_getres, clock_nanosleep, nanosleep, gettimeofday, time,
+                      timer_create, timer_settime, timer_gettime, timer_getoverrun, timer_delete,
+                      timerfd_create, timerfd_settime, timerfd_gettime]
+              action: allow
+              why: "Reading the clock, sleeping and timeouts (setting the clock stays denied)."
+            - names: [futex, futex_waitv, membarrier, getrandom]
+              action: allow
+              why: "Thread synchronisation and randomness (hash seeds, temporary file names)."
+            - names: [poll, ppoll, select, pselect6, epoll_create, epoll_create1, epoll_ctl, epoll_wait,
+                      epoll_pwait, epoll_pwait2, eventfd, eventfd2, signalfd, signalfd4]
+              action: allow
+              why: "Waiting on several pipes at once (make's job server, test runners)."
+            - names: [socketpair, sendmsg, recvmsg, sendto, recvfrom, shutdown]
+              action: allow
+              why: "Connected socket pairs between the job's own processes; socket() itself is denied, so nothing can reach a network or a host service."
+            # ioctl: only the requests below, compared on the low 32 bits (the request is an unsigned
+            # int). Anything else — TIOCSTI among them — fails with EPERM; callers treat that as
+            # "not supported" (cp, for example, falls back from FICLONE to copying).
+            - names: [ioctl]
+              action: allow
+              args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x5401}]
+              why: "TCGETS: isatty() and tcgetattr()."
+            - names: [ioctl]
+              action: allow
+              args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x5413}]
+              why: "TIOCGWINSZ: terminal width for diagnostics."
+            - names: [ioctl]
+              action: allow
+              args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x540F}]
+              why: "TIOCGPGRP: the shell checks the terminal's process group."
+            - names: [ioctl]
+              action: allow
+              args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x541B}]
+              why: "FIONREAD: bytes waiting on a pipe."
+            - names: [ioctl]
+              action: allow
+              args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x5421}]
+              why: "FIONBIO: non-blocking mode."
+            - names: [ioctl]
+              action: allow
+              args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x5451}]
+              why: "FIOCLEX: close-on-exec."
+            - names: [ioctl]
+              action: allow
+              args: [{index: 1, op: masked_eq, value: 0xffffffff, valueTwo: 0x5450}]
+              why: "FIONCLEX: clear close-on-exec."
 
-"""##,
+        """##,
     ]
 }

@@ -17,7 +17,9 @@ struct OCISeccompImporter {
         "defaultAction", "defaultErrnoRet", "defaultErrno", "architectures", "archMap", "syscalls",
         "flags", "listenerPath", "listenerMetadata",
     ]
-    static let entryFields = ["names", "name", "action", "errnoRet", "errno", "args", "comment", "includes", "excludes"]
+    static let entryFields = [
+        "names", "name", "action", "errnoRet", "errno", "args", "comment", "includes", "excludes",
+    ]
     static let filterFields = ["caps", "arches", "minKernel"]
     static let argFields = ["index", "value", "valueTwo", "op"]
     static let hostArches: Set<String> = ["amd64", "x86_64", "SCMP_ARCH_X86_64"]
@@ -47,7 +49,8 @@ struct OCISeccompImporter {
             m.required("defaultAction", hint: "add \"defaultAction\": \"SCMP_ACT_ERRNO\""), errno: defaultErrno,
             fragment: &fragment)
         if let flags = m["flags"], !(try flags.sequence().isEmpty) {
-            fragment.warnings.append("\(flags.location): seccomp 'flags' are ignored; Airlock sets its own filter flags")
+            fragment.warnings.append(
+                "\(flags.location): seccomp 'flags' are ignored; Airlock sets its own filter flags")
         }
         var stayDenied: [String] = [], deniedAnyway: [String] = [], noEffect: [String] = []
         var rules: [SeccompRule] = []
@@ -73,7 +76,9 @@ struct OCISeccompImporter {
                 } else {
                     throw n.error(
                         "unknown syscall '\(name)' in a rule that denies it (\(ruleAction.text)) while the default action allows: skipping it would let it through\(Suggest.didYouMean(name, in: syscalls.allNames))",
-                        hint: "libseccomp on this host does not know '\(name)'; update libseccomp, or remove the name if the syscall does not exist on x86_64")
+                        hint:
+                            "libseccomp on this host does not know '\(name)'; update libseccomp, or remove the name if the syscall does not exist on x86_64"
+                    )
                 }
             }
             guard !names.isEmpty else { continue }
@@ -125,7 +130,8 @@ struct OCISeccompImporter {
         case "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS": return .killProcess
         case "SCMP_ACT_KILL_THREAD":
             fragment.warnings.append(
-                "\(node.location): SCMP_ACT_KILL_THREAD is applied as kill (the whole process): killing one thread leaves a process in an undefined state")
+                "\(node.location): SCMP_ACT_KILL_THREAD is applied as kill (the whole process): killing one thread leaves a process in an undefined state"
+            )
             return .killProcess
         case "SCMP_ACT_TRAP": return .trap
         case "SCMP_ACT_LOG": return .log
@@ -135,7 +141,8 @@ struct OCISeccompImporter {
                 hint: "use SCMP_ACT_ERRNO (deny) or SCMP_ACT_ALLOW instead")
         default:
             throw node.error(
-                "\(node.fieldDescription) must be one of \(Self.actions.joined(separator: ", ")), not '\(text)'\(Suggest.didYouMean(text, in: Self.actions))")
+                "\(node.fieldDescription) must be one of \(Self.actions.joined(separator: ", ")), not '\(text)'\(Suggest.didYouMean(text, in: Self.actions))"
+            )
         }
     }
 
@@ -158,7 +165,8 @@ struct OCISeccompImporter {
             let opText = try opNode.string()
             guard let op = Self.ops[opText] else {
                 throw opNode.error(
-                    "field '\(opNode.path)' must be one of \(Self.ops.keys.sorted().joined(separator: ", ")), not '\(opText)'\(Suggest.didYouMean(opText, in: Self.ops.keys))")
+                    "field '\(opNode.path)' must be one of \(Self.ops.keys.sorted().joined(separator: ", ")), not '\(opText)'\(Suggest.didYouMean(opText, in: Self.ops.keys))"
+                )
             }
             out.append(
                 SeccompArg(
@@ -171,7 +179,8 @@ struct OCISeccompImporter {
     private func errnoValue(_ node: YAMLNode) throws -> Int32 {
         let v = try node.int()
         guard v >= 1, v <= Int(ErrnoName.maximum) else {
-            throw node.error("\(node.fieldDescription) must be an errno number from 1 to \(ErrnoName.maximum), not \(v)")
+            throw node.error(
+                "\(node.fieldDescription) must be an errno number from 1 to \(ErrnoName.maximum), not \(v)")
         }
         return Int32(v)
     }

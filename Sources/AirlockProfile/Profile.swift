@@ -105,8 +105,7 @@ public struct BindMount: Hashable, Sendable {
     public var readOnly: Bool
     /// Skip silently when the source does not exist on this host (e.g. `/lib64`).
     public var optional: Bool
-    public init(source: String, destination: String, readOnly: Bool = true, optional: Bool = false)
-    {
+    public init(source: String, destination: String, readOnly: Bool = true, optional: Bool = false) {
         self.source = source
         self.destination = destination
         self.readOnly = readOnly

@@ -71,7 +71,8 @@ public struct ProfileLoader: Sendable {
         _ reference: String, from directory: String?, referencedAt: SourceLocation?, chain: [ProfileFragment],
         done: inout Set<String>, order: inout [ProfileFragment], skipping: String? = nil
     ) throws {
-        let fragment = try fragment(for: reference, from: directory, referencedAt: referencedAt, chain: chain, skipping: skipping)
+        let fragment = try fragment(
+            for: reference, from: directory, referencedAt: referencedAt, chain: chain, skipping: skipping)
         if let start = chain.firstIndex(where: { $0.identity == fragment.identity }) {
             let cycle = (chain[start...].map(\.file) + [fragment.file]).joined(separator: " → ")
             throw AirlockError(
@@ -103,7 +104,8 @@ public struct ProfileLoader: Sendable {
             let display = referencedAt == nil ? reference : absolute
             guard FileManager.default.fileExists(atPath: absolute) else {
                 throw AirlockError(
-                    .missingFile, "\(prefix)profile file '\(reference)' does not exist (looked at \(absolute))\(chainText)",
+                    .missingFile,
+                    "\(prefix)profile file '\(reference)' does not exist (looked at \(absolute))\(chainText)",
                     hint: "check the path; relative paths in 'extends' are taken from the referring file's directory")
             }
             return try parseFile(at: absolute, display: display, name: Self.stem(of: reference))

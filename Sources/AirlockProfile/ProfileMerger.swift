@@ -66,7 +66,9 @@ enum ProfileMerger {
             throw AirlockError(
                 .invalidFile,
                 "\(lineage.first!.file): no seccomp.defaultAction in \(lineage.map(\.file).joined(separator: " → "))",
-                hint: "set 'seccomp: {defaultAction: allow}' (a deny-list) or 'errno' (an allow-list) in the base profile, or extend 'default'")
+                hint:
+                    "set 'seccomp: {defaultAction: allow}' (a deny-list) or 'errno' (an allow-list) in the base profile, or extend 'default'"
+            )
         }
         for s in fs.symlinks {
             if let b = fs.binds.first(where: { $0.destination == s.path }) {

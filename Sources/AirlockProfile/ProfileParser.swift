@@ -47,7 +47,9 @@ struct ProfileParser {
             if let first = caps.first {
                 throw n.error(
                     "field 'capabilities' must be empty; '\(first)' cannot be kept",
-                    hint: "Airlock drops every capability: inside the user namespace a capability such as CAP_SYS_ADMIN reopens the kernel interfaces the seccomp filter closes; remove the list (or write 'capabilities: []')")
+                    hint:
+                        "Airlock drops every capability: inside the user namespace a capability such as CAP_SYS_ADMIN reopens the kernel interfaces the seccomp filter closes; remove the list (or write 'capabilities: []')"
+                )
             }
             fragment.capabilities = []
         } else if map.contains("capabilities") {
@@ -81,7 +83,9 @@ struct ProfileParser {
         let m = try node.mapping(allowedKeys: Self.ruleFields)
         let namesNode = try m.required("names", hint: "list the syscalls, e.g. 'names: [ptrace]'")
         let nameNodes = namesNode.scalarText != nil ? [namesNode] : try namesNode.sequence()
-        guard !nameNodes.isEmpty else { throw namesNode.error("field '\(namesNode.path)' must name at least one syscall") }
+        guard !nameNodes.isEmpty else {
+            throw namesNode.error("field '\(namesNode.path)' must name at least one syscall")
+        }
         var names: [String] = []
         for n in nameNodes {
             let name = try n.nonEmptyString()
@@ -111,12 +115,15 @@ struct ProfileParser {
             let index = try indexNode.int()
             guard (0...5).contains(index) else {
                 throw indexNode.error(
-                    "field '\(indexNode.path)' must be between 0 and 5 (syscalls take at most six arguments), not \(index)")
+                    "field '\(indexNode.path)' must be between 0 and 5 (syscalls take at most six arguments), not \(index)"
+                )
             }
             if seenIndex[index] != nil {
                 throw indexNode.error(
                     "argument \(index) is compared twice in one rule",
-                    hint: "libseccomp accepts one comparison per argument in a rule; split it into two rules, or combine the values with masked_eq")
+                    hint:
+                        "libseccomp accepts one comparison per argument in a rule; split it into two rules, or combine the values with masked_eq"
+                )
             }
             seenIndex[index] = indexNode
             let opNode = try m.required("op", hint: "add 'op: eq' (or ne, lt, le, gt, ge, masked_eq)")
@@ -152,7 +159,8 @@ struct ProfileParser {
         if let n = ErrnoName.number(text) { return n }
         if let v = YAMLNode.integerValue(of: text), v >= 1, v <= Int(ErrnoName.maximum) { return Int32(v) }
         throw node.error(
-            "\(node.fieldDescription) must be an errno name (EPERM, ENOSYS, EACCES, …) or a number from 1 to \(ErrnoName.maximum), not '\(text)'\(Suggest.didYouMean(text.uppercased(), in: ErrnoName.table.keys))")
+            "\(node.fieldDescription) must be an errno name (EPERM, ENOSYS, EACCES, …) or a number from 1 to \(ErrnoName.maximum), not '\(text)'\(Suggest.didYouMean(text.uppercased(), in: ErrnoName.table.keys))"
+        )
     }
 
     func checkSyscall(_ name: String, at node: YAMLNode, field: String) throws {
@@ -161,7 +169,8 @@ struct ProfileParser {
         throw node.error(
             "unknown syscall '\(name)' in \(field)\(suggestion.map { " (did you mean '\($0)'?)" } ?? "")",
             hint: suggestion.map { "rename it to '\($0)'" }
-                ?? "libseccomp on this host does not know it; check the spelling (scmp_sys_resolver \(name)) or remove it")
+                ?? "libseccomp on this host does not know it; check the spelling (scmp_sys_resolver \(name)) or remove it"
+        )
     }
 
     private func isErrno(_ a: SeccompAction) -> Bool {
@@ -197,7 +206,8 @@ struct ProfileParser {
             let pathNode = try sm.required("path", hint: "add the link's absolute path, e.g. 'path: /bin'")
             let path = try pathNode.nonEmptyString()
             try checkSandboxPath(path, at: pathNode, what: "symlink path")
-            let target = try sm.required("target", hint: "add what the link points to, e.g. 'target: usr/bin'").nonEmptyString()
+            let target = try sm.required("target", hint: "add what the link points to, e.g. 'target: usr/bin'")
+                .nonEmptyString()
             fragment.symlinks.append(SymlinkSpec(target: target, path: path))
         }
         if let n = m["tmpSize"] { fragment.tmpSize = try positiveSize(n) }
@@ -222,7 +232,9 @@ struct ProfileParser {
         if let managed = Self.managedPaths.first(where: { PathSyntax.isWithin(p, $0) }) {
             throw node.error(
                 "\(what) '\(p)' in \(node.fieldDescription) is inside \(managed), which Airlock manages itself",
-                hint: "remove it: Airlock mounts a fresh /proc, a minimal /dev, a size-limited /tmp (filesystem.tmpSize) and the job's /workspace")
+                hint:
+                    "remove it: Airlock mounts a fresh /proc, a minimal /dev, a size-limited /tmp (filesystem.tmpSize) and the job's /workspace"
+            )
         }
     }
 

@@ -34,7 +34,9 @@ extension SeccompSpec {
                     throw AirlockError(
                         .invalidFile,
                         "\(here)rule for '\(name)' with arguments (\(single.action.text)) comes after an unconditional rule for it (\(unconditional.action.text))\(there); libseccomp cannot express that exception",
-                        hint: "give the earlier rule the opposite condition (e.g. allow clone when (flags & 0x7E020000) == 0) instead of allowing everything and then denying a case")
+                        hint:
+                            "give the earlier rule the opposite condition (e.g. allow clone when (flags & 0x7E020000) == 0) instead of allowing everything and then denying a case"
+                    )
                 } else if let i = existing.firstIndex(where: { $0.args == single.args }) {
                     existing[i] = single
                 } else {

@@ -39,11 +39,13 @@ public final class JobRunner: @unchecked Sendable {
     public func run(job: Job, profile: Profile, outDir: String, console: FileHandle?) throws -> JobReport {
         let started = Date()
         let jobFile = job.sourceFile ?? "<job>"
-        let jobDir = ((job.sourceFile ?? FileManager.default.currentDirectoryPath + "/job.yaml") as NSString).deletingLastPathComponent
+        let jobDir = ((job.sourceFile ?? FileManager.default.currentDirectoryPath + "/job.yaml") as NSString)
+            .deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         } catch {
-            throw AirlockError(.usage, "cannot create the output directory \(outDir): \(error.localizedDescription)",
+            throw AirlockError(
+                .usage, "cannot create the output directory \(outDir): \(error.localizedDescription)",
                 hint: "choose a writable directory with --out")
         }
         let identity = try SandboxIdentity.acquire(state: sandbox.state)
@@ -58,7 +60,8 @@ public final class JobRunner: @unchecked Sendable {
             let normalized = (input as NSString).standardizingPath
             let rel = input.hasPrefix("/") ? (input as NSString).lastPathComponent : normalized
             guard FileManager.default.fileExists(atPath: src) else {
-                throw AirlockError(.missingFile, "\(jobFile): input '\(input)' does not exist (looked at \(src))",
+                throw AirlockError(
+                    .missingFile, "\(jobFile): input '\(input)' does not exist (looked at \(src))",
                     hint: "fix the path in `inputs` (relative paths are relative to the job file)")
             }
             newest = max(newest, Self.newestMTime(src))
@@ -117,25 +120,34 @@ public final class JobRunner: @unchecked Sendable {
         var outputs: [String] = []
         if exitCode == 0 {
             do {
-                outputs = try OutputCollector.collect(patterns: job.outputs, workspace: workspace.path, to: outDir, jobFile: jobFile)
+                outputs = try OutputCollector.collect(
+                    patterns: job.outputs, workspace: workspace.path, to: outDir, jobFile: jobFile)
             } catch let e as AirlockError {
                 exitCode = 1
                 failure = e.message
                 sink.note("==> \(e.message)\n")
             }
         }
-        sink.note(exitCode == 0
-            ? "==> job '\(job.name)' succeeded; \(outputs.count) output(s) in \(outDir)\n"
-            : "==> job '\(job.name)' failed with exit status \(exitCode)\n")
+        sink.note(
+            exitCode == 0
+                ? "==> job '\(job.name)' succeeded; \(outputs.count) output(s) in \(outDir)\n"
+                : "==> job '\(job.name)' failed with exit status \(exitCode)\n")
         return JobReport(
             exitCode: exitCode, steps: steps, failedStep: failedStep, timedOut: timedOut, outputs: outputs,
             logPath: logPath, startedOn: started, finishedOn: Date(), sourceDateEpoch: epoch, failureMessage: failure)
     }
 
-    static func describeFailure(step: String, result r: SandboxResult, timeout: Double?, limits: SandboxSpec.Limits) -> String {
+    static func describeFailure(step: String, result r: SandboxResult, timeout: Double?, limits: SandboxSpec.Limits)
+        -> String
+    {
         if r.timedOut { return "timed out (job timeout \(Int(timeout ?? 0))s); the whole process tree was killed" }
-        if r.oomKilled { return "killed by the out-of-memory killer at the memory limit (\(limits.memory.map(String.init) ?? "?") bytes)" }
-        if r.exitCode > 128 { return "killed by signal \(r.exitCode - 128)" + (r.pidsLimitHit ? " (the pids limit was hit)" : "") }
+        if r.oomKilled {
+            return
+                "killed by the out-of-memory killer at the memory limit (\(limits.memory.map(String.init) ?? "?") bytes)"
+        }
+        if r.exitCode > 128 {
+            return "killed by signal \(r.exitCode - 128)" + (r.pidsLimitHit ? " (the pids limit was hit)" : "")
+        }
         return "exit status \(r.exitCode)" + (r.pidsLimitHit ? " (the pids limit of \(limits.pids ?? 0) was hit)" : "")
     }
 

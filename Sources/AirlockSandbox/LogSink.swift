@@ -25,7 +25,8 @@ public final class LogSink: @unchecked Sendable {
         readEnd = r
         writeEnd = w
         guard FileManager.default.createFile(atPath: logPath, contents: nil, attributes: [.posixPermissions: 0o644]),
-              let fh = FileHandle(forWritingAtPath: logPath) else {
+            let fh = FileHandle(forWritingAtPath: logPath)
+        else {
             throw OSError("open", logPath)
         }
         file = fh

@@ -14,7 +14,8 @@ enum MountPlan {
             var st = stat()
             if lstat(b.source, &st) != 0 {
                 if b.optional { continue }
-                throw AirlockError(.missingFile,
+                throw AirlockError(
+                    .missingFile,
                     "bind source '\(b.source)' (profile '\(spec.profile.name)') does not exist on this host",
                     hint: "remove it from the profile, mark it `optional: true`, or fix the --bind path")
             }
@@ -24,15 +25,20 @@ enum MountPlan {
                 let target = try? FileManager.default.destinationOfSymbolicLink(atPath: b.source),
                 b.source == b.destination
             {
-                let resolved = target.hasPrefix("/") ? target : ((b.source as NSString).deletingLastPathComponent as NSString).appendingPathComponent(target)
+                let resolved =
+                    target.hasPrefix("/")
+                    ? target
+                    : ((b.source as NSString).deletingLastPathComponent as NSString).appendingPathComponent(target)
                 let norm = (resolved as NSString).standardizingPath
                 if bindSources.contains(where: { norm == $0 || norm.hasPrefix($0 + "/") }) {
                     ops.append(.symlink(target: target, path: b.destination))
                     continue
                 }
             }
-            ops.append(b.readOnly ? .roBind(source: b.source, destination: b.destination)
-                                  : .rwBind(source: b.source, destination: b.destination))
+            ops.append(
+                b.readOnly
+                    ? .roBind(source: b.source, destination: b.destination)
+                    : .rwBind(source: b.source, destination: b.destination))
         }
         let fs = spec.profile.filesystem
         let job = SandboxIdentity.jobID
@@ -45,7 +51,10 @@ enum MountPlan {
         ops.append(.dev(shmSize: min(fs.tmpSize, 64 << 20)))
         let boundPaths = Set(binds.map(\.destination))
         let files: [(String, String)] = [
-            ("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nbuild:x:\(job):\(job):Airlock build:/home/build:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"),
+            (
+                "/etc/passwd",
+                "root:x:0:0:root:/root:/bin/sh\nbuild:x:\(job):\(job):Airlock build:/home/build:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+            ),
             ("/etc/group", "root:x:0:\nbuild:x:\(job):\nnogroup:x:65534:\n"),
             ("/etc/hostname", spec.hostname + "\n"),
             ("/etc/hosts", "127.0.0.1 localhost \(spec.hostname)\n::1 localhost ip6-localhost\n"),
@@ -70,8 +79,9 @@ final class MountPlanCache: @unchecked Sendable {
     private let lock = NSLock()
 
     func plan(spec: SandboxSpec, identity: SandboxIdentity) throws -> [HelperConfig.MountOp] {
-        let key = Key(filesystem: spec.profile.filesystem, extra: spec.extraBinds, workspace: spec.workspace,
-                      hostname: spec.hostname, setupIDs: [identity.setupUID, identity.setupGID])
+        let key = Key(
+            filesystem: spec.profile.filesystem, extra: spec.extraBinds, workspace: spec.workspace,
+            hostname: spec.hostname, setupIDs: [identity.setupUID, identity.setupGID])
         lock.lock()
         if let p = plans[key] { lock.unlock(); return p }
         lock.unlock()

@@ -11,12 +11,16 @@ import Foundation
 enum OutputCollector {
     static func collect(patterns: [String], workspace: String, to outDir: String, jobFile: String) throws -> [String] {
         let root = (try? FileManager.default.destinationOfSymbolicLink(atPath: workspace)) ?? workspace
-        let realRoot = realpath(root, nil).map { p in defer { free(p) }; return String(cString: p) } ?? root
+        let realRoot =
+            realpath(root, nil).map { p in
+                defer { free(p) }; return String(cString: p)
+            } ?? root
         var copied: [String] = []
         for pattern in patterns {
             let matches = glob(realRoot + "/" + pattern)
             if matches.isEmpty {
-                throw AirlockError(.init("job.output-missing"),
+                throw AirlockError(
+                    .init("job.output-missing"),
                     "\(jobFile): output '\(pattern)' was not produced (nothing in /workspace matches it)",
                     hint: "check the step that should create it, or fix the path in `outputs`")
             }
@@ -25,7 +29,8 @@ enum OutputCollector {
                 let real = String(cString: rp)
                 free(rp)
                 guard real == realRoot || real.hasPrefix(realRoot + "/") else {
-                    throw AirlockError(.init("job.output-escape"),
+                    throw AirlockError(
+                        .init("job.output-escape"),
                         "\(jobFile): output '\(pattern)' resolves outside the workspace (\(m) -> \(real)); refusing to copy it",
                         hint: "outputs must be files the job wrote inside /workspace, not symlinks out of it")
                 }
@@ -58,7 +63,8 @@ enum OutputCollector {
         case S_IFREG:
             let inFD = try OwnedFD.open(src, O_RDONLY | O_NOFOLLOW)
             if fm.fileExists(atPath: dst) { try fm.removeItem(atPath: dst) }
-            let outFD = try OwnedFD.open(dst, O_WRONLY | O_CREAT | O_EXCL, mode: (st.st_mode & 0o111) != 0 ? 0o755 : 0o644)
+            let outFD = try OwnedFD.open(
+                dst, O_WRONLY | O_CREAT | O_EXCL, mode: (st.st_mode & 0o111) != 0 ? 0o755 : 0o644)
             while true {
                 let chunk = try inFD.read(max: 1 << 20)
                 if chunk.isEmpty { break }

@@ -31,7 +31,9 @@ extension SeccompSpec {
         }
         var rules: [SeccompPolicy.Rule] = []
         for r in try normalizedRules() {
-            let args = r.args.map { SeccompPolicy.ArgCompare(index: UInt32($0.index), op: op($0.op), value: $0.value, valueTwo: $0.valueTwo) }
+            let args = r.args.map {
+                SeccompPolicy.ArgCompare(index: UInt32($0.index), op: op($0.op), value: $0.value, valueTwo: $0.valueTwo)
+            }
             for n in r.names { rules.append(.init(syscall: n, action: action(r.action), args: args)) }
         }
         return SeccompPolicy(defaultAction: action(defaultAction), rules: rules)
@@ -67,7 +69,8 @@ public final class SeccompProgramCache: @unchecked Sendable {
             programs[policy] = p
             return p
         } catch let e as OSError {
-            throw AirlockError(.sandboxSetup, "cannot compile the seccomp filter of profile '\(profileName)': \(e)",
+            throw AirlockError(
+                .sandboxSetup, "cannot compile the seccomp filter of profile '\(profileName)': \(e)",
                 hint: e.hint ?? "check the profile's seccomp rules with `airlock profile lint`")
         }
     }

@@ -36,7 +36,10 @@ public final class Sandbox: @unchecked Sendable {
     /// Also removes what a killed runner left in the state directory (stale workspaces).
     public static func makeDefault() throws -> Sandbox {
         do { try HostChecks.userNamespaces() } catch let e as OSError {
-            throw AirlockError(.hostUnsupported, "this host cannot create sandboxes: \(e.call)(\(e.object)) would fail with \(e.errnoName)", hint: e.hint)
+            throw AirlockError(
+                .hostUnsupported,
+                "this host cannot create sandboxes: \(e.call)(\(e.object)) would fail with \(e.errnoName)", hint: e.hint
+            )
         }
         let state = try StateDirectory.resolve()
         Workspace.removeStale(state: state)
@@ -81,7 +84,8 @@ public final class Sandbox: @unchecked Sendable {
             }
             return p
         }
-        let cg = try JobCgroup.create(host: host, name: "slot-\(slot)-p\(getpid())", limits: limits, reuseExisting: true)
+        let cg = try JobCgroup.create(
+            host: host, name: "slot-\(slot)-p\(getpid())", limits: limits, reuseExisting: true)
         let p = PooledCgroup(cgroup: cg, limits: limits)
         slotLock.lock()
         slotCgroups[slot] = p
@@ -97,8 +101,10 @@ public final class Sandbox: @unchecked Sendable {
         case .v1(let b): bases = Array(b.values)
         }
         for base in bases {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name.hasPrefix("slot-") {
-                guard let r = name.range(of: "-p"), let pid = Int32(name[r.upperBound...]), kill(pid, 0) != 0, errno == ESRCH
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name.hasPrefix("slot-")
+            {
+                guard let r = name.range(of: "-p"), let pid = Int32(name[r.upperBound...]), kill(pid, 0) != 0,
+                    errno == ESRCH
                 else { continue }
                 if let cg = try? JobCgroup.create(host: host, name: name, limits: CgroupLimits(), reuseExisting: true) {
                     cg.destroy()
@@ -158,12 +164,15 @@ public final class Sandbox: @unchecked Sendable {
             }
         case .failure(let e):
             guard spec.profile.limits.cgroupFallback == .rlimits else {
-                throw AirlockError(.hostUnsupported,
+                throw AirlockError(
+                    .hostUnsupported,
                     "cgroups are not available to this user, so memory/pids/cpu limits cannot be enforced: \(e.call)(\(e.object)): \(e.reason)",
                     hint: e.hint)
             }
             rlimitsOnly = true
-            logger.warning("cgroups unavailable (\(e.object)); enforcing limits with rlimits only, as profile '\(spec.profile.name)' allows")
+            logger.warning(
+                "cgroups unavailable (\(e.object)); enforcing limits with rlimits only, as profile '\(spec.profile.name)' allows"
+            )
         }
         let pooled = pool != nil
         let before = pool?.counters ?? cgroup?.counters
@@ -241,14 +250,20 @@ public final class Sandbox: @unchecked Sendable {
         result.duration = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         if Sandbox.traceTiming {
             let ms = { (a: DispatchTime, b: DispatchTime) in Double(b.uptimeNanoseconds - a.uptimeNanoseconds) / 1e6 }
-            FileHandle.standardError.write(Data(String(format: "[timing] cgroup+id %.2f, plan %.2f, spawn %.2f, run %.2f, teardown %.2f ms\n",
-                ms(start, tCgroup), ms(tCgroup, tPlanned), ms(tPlanned, tSpawned), ms(tSpawned, tExited), ms(tExited, DispatchTime.now())).utf8))
+            FileHandle.standardError.write(
+                Data(
+                    String(
+                        format: "[timing] cgroup+id %.2f, plan %.2f, spawn %.2f, run %.2f, teardown %.2f ms\n",
+                        ms(start, tCgroup), ms(tCgroup, tPlanned), ms(tPlanned, tSpawned), ms(tSpawned, tExited),
+                        ms(tExited, DispatchTime.now())
+                    ).utf8))
             _ = tStats
         }
         return result
     }
 
-    private func rlimits(_ l: SandboxSpec.Limits, rlimitsOnly: Bool) -> [(resource: Int32, soft: UInt64, hard: UInt64)] {
+    private func rlimits(_ l: SandboxSpec.Limits, rlimitsOnly: Bool) -> [(resource: Int32, soft: UInt64, hard: UInt64)]
+    {
         var out: [(Int32, UInt64, UInt64)] = [(7 /* RLIMIT_NOFILE */, l.nofile, l.nofile)]
         if rlimitsOnly {
             // Weaker stand-ins: address space per process, processes per (host) uid.
@@ -262,11 +277,13 @@ public final class Sandbox: @unchecked Sendable {
         let reason = String(cString: strerror(r.errno))
         let object = r.detail.isEmpty ? "" : " '\(r.detail)'"
         if stage == .exec {
-            return AirlockError(.init("sandbox.exec"),
+            return AirlockError(
+                .init("sandbox.exec"),
                 "cannot run\(object) in the sandbox: \(reason) (\(Errno.name(r.errno)))",
                 hint: stage.hint(errno: r.errno, detail: r.detail))
         }
-        return AirlockError(.sandboxSetup,
+        return AirlockError(
+            .sandboxSetup,
             "sandbox setup failed while \(stage.name)\(object): \(reason) (\(Errno.name(r.errno)))",
             hint: stage.hint(errno: r.errno, detail: r.detail))
     }
@@ -286,7 +303,9 @@ final class ActiveSandboxes: @unchecked Sendable {
     private var helpers: [ObjectIdentifier: HelperProcess] = [:]
     func insert(_ h: HelperProcess) { lock.lock(); helpers[ObjectIdentifier(h)] = h; lock.unlock() }
     func remove(_ h: HelperProcess) { lock.lock(); helpers[ObjectIdentifier(h)] = nil; lock.unlock() }
-    func contains(_ h: HelperProcess) -> Bool { lock.lock(); defer { lock.unlock() }; return helpers[ObjectIdentifier(h)] != nil }
+    func contains(_ h: HelperProcess) -> Bool {
+        lock.lock(); defer { lock.unlock() }; return helpers[ObjectIdentifier(h)] != nil
+    }
     func forEach(_ body: (HelperProcess) -> Void) {
         lock.lock()
         let all = Array(helpers.values)

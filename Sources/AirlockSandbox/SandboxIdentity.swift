@@ -27,9 +27,11 @@ public final class SandboxIdentity: @unchecked Sendable {
     private var lock: OwnedFD?
     private let lockDir: String?
 
-    private init(uidMap: String, gidMap: String, setupUID: UInt32, setupGID: UInt32,
-                 hostJobUID: UInt32, hostJobGID: UInt32, rootless: Bool, slot: Int?, lock: OwnedFD?,
-                 lockDir: String? = nil) {
+    private init(
+        uidMap: String, gidMap: String, setupUID: UInt32, setupGID: UInt32,
+        hostJobUID: UInt32, hostJobGID: UInt32, rootless: Bool, slot: Int?, lock: OwnedFD?,
+        lockDir: String? = nil
+    ) {
         self.uidMap = uidMap
         self.gidMap = gidMap
         self.setupUID = setupUID
@@ -64,7 +66,8 @@ public final class SandboxIdentity: @unchecked Sendable {
             }
             LockFiles.shared.unclaim(dir: dir, slot: slot)
         }
-        throw AirlockError(.sandboxSetup, "all \(slotCount) sandbox uid ranges under \(dir) are in use",
+        throw AirlockError(
+            .sandboxSetup, "all \(slotCount) sandbox uid ranges under \(dir) are in use",
             hint: "wait for running jobs to finish, or lower the agent's concurrency")
     }
 

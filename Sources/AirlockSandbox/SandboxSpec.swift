@@ -12,7 +12,9 @@ public struct SandboxSpec: Sendable {
         public var nofile: UInt64
         /// Wall-clock limit in seconds for this launch.
         public var timeout: Double?
-        public init(memory: UInt64? = nil, pids: Int? = nil, cpus: Double? = nil, nofile: UInt64 = 4096, timeout: Double? = nil) {
+        public init(
+            memory: UInt64? = nil, pids: Int? = nil, cpus: Double? = nil, nofile: UInt64 = 4096, timeout: Double? = nil
+        ) {
             self.memory = memory
             self.pids = pids
             self.cpus = cpus
@@ -93,8 +95,10 @@ public struct SandboxResult: Sendable {
     /// Set when limits were enforced with rlimits only (no cgroup).
     public var rlimitsOnly: Bool
 
-    public init(exitCode: Int32, timedOut: Bool = false, oomKilled: Bool = false, pidsLimitHit: Bool = false,
-                duration: Double = 0, memoryPeak: UInt64? = nil, leftoverProcesses: Int = 0, rlimitsOnly: Bool = false) {
+    public init(
+        exitCode: Int32, timedOut: Bool = false, oomKilled: Bool = false, pidsLimitHit: Bool = false,
+        duration: Double = 0, memoryPeak: UInt64? = nil, leftoverProcesses: Int = 0, rlimitsOnly: Bool = false
+    ) {
         self.exitCode = exitCode
         self.timedOut = timedOut
         self.oomKilled = oomKilled

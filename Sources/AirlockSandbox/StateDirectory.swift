@@ -11,7 +11,9 @@ public struct StateDirectory: Sendable {
 
     public init(path: String) { self.path = path }
 
-    public static func resolve(environment env: [String: String] = ProcessInfo.processInfo.environment) throws -> StateDirectory {
+    public static func resolve(environment env: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> StateDirectory
+    {
         let path: String
         if let p = env["AIRLOCK_STATE_DIR"], !p.isEmpty {
             path = p
@@ -37,10 +39,10 @@ public struct StateDirectory: Sendable {
             try FileManager.default.createDirectory(
                 atPath: full, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw AirlockError(.hostUnsupported, "cannot create the state directory \(full)",
+            throw AirlockError(
+                .hostUnsupported, "cannot create the state directory \(full)",
                 hint: "set AIRLOCK_STATE_DIR to a writable directory", cause: ErrorText("\(error)"))
         }
         return full
     }
 }
-

@@ -17,7 +17,8 @@ public final class Workspace: @unchecked Sendable {
         _ = chmod(state.path, 0o711)
         let parent = try state.ensure("workspaces")
         _ = chmod(parent, 0o711)
-        let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }.prefix(64))
+        let safe = String(
+            name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }.prefix(64))
         var template = Array("\(parent)/\(safe)-p\(getpid())-XXXXXX".utf8CString)
         guard let p = mkdtemp(&template) else { throw OSError("mkdtemp", parent) }
         let ws = Workspace(path: String(cString: p))
@@ -36,8 +37,9 @@ public final class Workspace: @unchecked Sendable {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] {
             let parts = name.split(separator: "-")
             guard parts.count >= 3, parts[parts.count - 2].hasPrefix("p"),
-                  let pid = Int32(parts[parts.count - 2].dropFirst()),
-                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+                let pid = Int32(parts[parts.count - 2].dropFirst()),
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
             Workspace(path: parent + "/" + name).remove()
         }
     }
@@ -83,7 +85,9 @@ extension Workspace {
     public static func lend(_ dir: String, to identity: SandboxIdentity) throws -> () -> Void {
         var st = stat()
         guard stat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
-            throw AirlockError(.missingFile, "workspace '\(dir)' is not a directory", hint: "create it first, or omit --workspace for a fresh one")
+            throw AirlockError(
+                .missingFile, "workspace '\(dir)' is not a directory",
+                hint: "create it first, or omit --workspace for a fresh one")
         }
         if identity.rootless { return {} }
         let (uid, gid) = (st.st_uid, st.st_gid)

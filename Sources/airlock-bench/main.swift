@@ -46,7 +46,9 @@ func spawnAndWait(_ argv: [String], fd3: Int32? = nil) -> Int32 {
 }
 
 guard geteuid() == 0 else { fail("run as root (the comparison uses root mode: uid ranges and cgroups)") }
-guard access("/usr/bin/bwrap", X_OK) == 0 else { fail("bubblewrap is missing: apt-get install bubblewrap (make bench does)") }
+guard access("/usr/bin/bwrap", X_OK) == 0 else {
+    fail("bubblewrap is missing: apt-get install bubblewrap (make bench does)")
+}
 
 let stateDir = NSTemporaryDirectory() + "airlock-bench-\(getpid())"
 try? FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
@@ -63,23 +65,28 @@ let bpfPath = stateDir + "/default.bpf"
 FileManager.default.createFile(atPath: bpfPath, contents: Data(program.bytes))
 
 print("# Airlock benchmark — \(Date())")
-print("host: \(ProcessInfo.processInfo.operatingSystemVersionString), \(ProcessInfo.processInfo.activeProcessorCount) cores; libseccomp \(LibseccompSyscalls.libraryVersion)")
+print(
+    "host: \(ProcessInfo.processInfo.operatingSystemVersionString), \(ProcessInfo.processInfo.activeProcessorCount) cores; libseccomp \(LibseccompSyscalls.libraryVersion)"
+)
 print("default profile: \(program.instructionCount) BPF instructions")
 print("")
 
 // ── 1. start-up: /bin/true ────────────────────────────────────────────────────────────────────
-let spec = SandboxSpec(profile: profile, command: ["/bin/true"], limits: .init(profile: profile.limits),
-                       workingDirectory: "/", stdio: (devnull, devnull, devnull))
-let bwrapArgs = ["/usr/bin/bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
-                 "--cap-drop", "ALL", "--uid", "1000", "--gid", "1000",
-                 "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
-                 "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin",
-                 // The rest of the default profile's filesystem, so both build the same tree.
-                 "--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
-                 "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
-                 "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home/build",
-                 "--remount-ro", "/", "--hostname", "airlock",
-                 "--seccomp", "3", "/bin/true"]
+let spec = SandboxSpec(
+    profile: profile, command: ["/bin/true"], limits: .init(profile: profile.limits),
+    workingDirectory: "/", stdio: (devnull, devnull, devnull))
+let bwrapArgs = [
+    "/usr/bin/bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+    "--cap-drop", "ALL", "--uid", "1000", "--gid", "1000",
+    "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
+    "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin",
+    // The rest of the default profile's filesystem, so both build the same tree.
+    "--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
+    "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+    "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home/build",
+    "--remount-ro", "/", "--hostname", "airlock",
+    "--seccomp", "3", "/bin/true",
+]
 var airlock: [Double] = [], bwrap: [Double] = []
 for i in 0..<(iterations + 10) {
     let t0 = now()
@@ -102,8 +109,16 @@ print("## Sandbox start-up: /bin/true, \(iterations) runs each, interleaved")
 print("")
 print("| peer | median | p90 |")
 print("|---|---|---|")
-print(String(format: "| Airlock launch API (`Sandbox.runBlocking`, cgroup + uid range + default profile) | %.2f ms | %.2f ms |", am, percentile(airlock, 0.9) * 1000))
-print(String(format: "| bwrap (`--unshare-all --die-with-parent --new-session --clearenv --cap-drop ALL`, same ro binds and tmpfs, `--seccomp` same BPF) | %.2f ms | %.2f ms |", bm, percentile(bwrap, 0.9) * 1000))
+print(
+    String(
+        format:
+            "| Airlock launch API (`Sandbox.runBlocking`, cgroup + uid range + default profile) | %.2f ms | %.2f ms |",
+        am, percentile(airlock, 0.9) * 1000))
+print(
+    String(
+        format:
+            "| bwrap (`--unshare-all --die-with-parent --new-session --clearenv --cap-drop ALL`, same ro binds and tmpfs, `--seccomp` same BPF) | %.2f ms | %.2f ms |",
+        bm, percentile(bwrap, 0.9) * 1000))
 print("")
 print(String(format: "**ratio Airlock/bwrap: %.2f×** (target ≤ 0.80×)", am / bm))
 print("")
@@ -118,9 +133,10 @@ var unfiltered = profile
 unfiltered.seccomp = SeccompSpec(defaultAction: .allow, rules: [])
 func loopRun(_ p: Profile) throws -> Double {
     let (r, w) = try OwnedFD.pipe()
-    let s = SandboxSpec(profile: p, command: ["/opt/bench/syscall-loop", String(loopIterations)],
-                        extraBinds: [BindMount(source: loopBin, destination: "/opt/bench/syscall-loop")],
-                        limits: .init(profile: p.limits), workingDirectory: "/", stdio: (devnull, w.raw, devnull))
+    let s = SandboxSpec(
+        profile: p, command: ["/opt/bench/syscall-loop", String(loopIterations)],
+        extraBinds: [BindMount(source: loopBin, destination: "/opt/bench/syscall-loop")],
+        limits: .init(profile: p.limits), workingDirectory: "/", stdio: (devnull, w.raw, devnull))
     let res = try sandbox.runBlocking(s)
     w.close()
     let out = String(decoding: try r.readAll(), as: UTF8.self)

@@ -36,10 +36,11 @@ import Testing
         #expect(job.inputs == ["src/", "/etc/hostname"])
         #expect(job.env.map(\.key) == ["CC", "CFLAGS", "JOBS", "_private"])
         #expect(job.env.map(\.value) == ["cc", "-O2 -g", "4", ""])
-        #expect(job.steps == [
-            .init(name: "build", run: "cc $CFLAGS -o hello src/hello.c"),
-            .init(name: "test", run: "./hello > out.txt\ngrep -q hi out.txt\n"),
-        ])
+        #expect(
+            job.steps == [
+                .init(name: "build", run: "cc $CFLAGS -o hello src/hello.c"),
+                .init(name: "test", run: "./hello > out.txt\ngrep -q hi out.txt\n"),
+            ])
         #expect(job.outputs == ["hello", "dist/*.tar.gz"])
         #expect(job.timeout == 5400)
         #expect(job.resources == .init(memory: 1_610_612_736, pids: 256, cpus: 1.5))
@@ -71,19 +72,52 @@ import Testing
         ("steps: [{name: s, run: x}]\n", "job.yaml:1:1: missing required field 'name'"),
         ("name: a\n", "job.yaml:1:1: missing required field 'steps'"),
         ("name: a\nsteps: []\n", "job.yaml:2:8: field 'steps' must list at least one step"),
-        ("name: a b\nsteps: [{name: s, run: x}]\n", "job.yaml:1:7: field 'name' may contain only letters, digits, '.', '_' and '-', not 'a b'"),
-        ("name: a\nsteps: [{name: s, run: x}, {name: s, run: y}]\n", "job.yaml:2:35: step name 's' is used twice (first on line 2)"),
+        (
+            "name: a b\nsteps: [{name: s, run: x}]\n",
+            "job.yaml:1:7: field 'name' may contain only letters, digits, '.', '_' and '-', not 'a b'"
+        ),
+        (
+            "name: a\nsteps: [{name: s, run: x}, {name: s, run: y}]\n",
+            "job.yaml:2:35: step name 's' is used twice (first on line 2)"
+        ),
         ("name: a\nsteps: [{name: s}]\n", "job.yaml:2:9: missing required field 'steps[0].run'"),
         ("name: a\nsteps: [{name: '', run: x}]\n", "job.yaml:2:16: field 'steps[0].name' must not be empty"),
-        ("name: a\nsteps: [{name: s, run: x}]\nenv: {1BAD: x}\n", "job.yaml:3:7: '1BAD' in field 'env' is not a valid variable name"),
-        ("name: a\nsteps: [{name: s, run: x}]\nenv: {A: [1]}\n", "job.yaml:3:10: field 'env.A' must be a single value, not a list"),
-        ("name: a\nsteps: [{name: s, run: x}]\noutputs: [/etc/passwd]\n", "job.yaml:3:11: field 'outputs[0]' must be relative to /workspace, not the absolute path '/etc/passwd'"),
-        ("name: a\nsteps: [{name: s, run: x}]\noutputs: [a/../../x]\n", "job.yaml:3:11: field 'outputs[0]' must stay inside /workspace; 'a/../../x' contains '..'"),
-        ("name: a\nsteps: [{name: s, run: x}]\ntimeout: soon\n", "job.yaml:3:10: field 'timeout' is not a valid duration: 'soon' is not a duration"),
-        ("name: a\nsteps: [{name: s, run: x}]\nresources: {memory: lots}\n", "job.yaml:3:21: field 'resources.memory' is not a valid size: 'lots' is not a size"),
-        ("name: a\nsteps: [{name: s, run: x}]\nresources: {pids: 0}\n", "job.yaml:3:19: field 'resources.pids' must be positive, not 0"),
-        ("name: a\nsteps: [{name: s, run: x}]\nresources: {cpu: 1}\n", "job.yaml:3:13: unknown field 'resources.cpu' (did you mean 'cpus'?)"),
-        ("name: a\nsteps: [{name: s, run: x}]\nsourceDateEpoch: yesterday\n", "job.yaml:3:18: field 'sourceDateEpoch' must be an integer, not 'yesterday'"),
+        (
+            "name: a\nsteps: [{name: s, run: x}]\nenv: {1BAD: x}\n",
+            "job.yaml:3:7: '1BAD' in field 'env' is not a valid variable name"
+        ),
+        (
+            "name: a\nsteps: [{name: s, run: x}]\nenv: {A: [1]}\n",
+            "job.yaml:3:10: field 'env.A' must be a single value, not a list"
+        ),
+        (
+            "name: a\nsteps: [{name: s, run: x}]\noutputs: [/etc/passwd]\n",
+            "job.yaml:3:11: field 'outputs[0]' must be relative to /workspace, not the absolute path '/etc/passwd'"
+        ),
+        (
+            "name: a\nsteps: [{name: s, run: x}]\noutputs: [a/../../x]\n",
+            "job.yaml:3:11: field 'outputs[0]' must stay inside /workspace; 'a/../../x' contains '..'"
+        ),
+        (
+            "name: a\nsteps: [{name: s, run: x}]\ntimeout: soon\n",
+            "job.yaml:3:10: field 'timeout' is not a valid duration: 'soon' is not a duration"
+        ),
+        (
+            "name: a\nsteps: [{name: s, run: x}]\nresources: {memory: lots}\n",
+            "job.yaml:3:21: field 'resources.memory' is not a valid size: 'lots' is not a size"
+        ),
+        (
+            "name: a\nsteps: [{name: s, run: x}]\nresources: {pids: 0}\n",
+            "job.yaml:3:19: field 'resources.pids' must be positive, not 0"
+        ),
+        (
+            "name: a\nsteps: [{name: s, run: x}]\nresources: {cpu: 1}\n",
+            "job.yaml:3:13: unknown field 'resources.cpu' (did you mean 'cpus'?)"
+        ),
+        (
+            "name: a\nsteps: [{name: s, run: x}]\nsourceDateEpoch: yesterday\n",
+            "job.yaml:3:18: field 'sourceDateEpoch' must be an integer, not 'yesterday'"
+        ),
         ("- a\n", "job.yaml:1:1: the document must be a mapping, not a list"),
     ]
 

@@ -5,7 +5,9 @@ import Testing
 
 @Suite("HelperConfig")
 struct HelperConfigTests {
-    static func sample(arguments: [String] = ["/bin/sh", "-c", "echo hi"], environment: [String] = ["PATH=/usr/bin", "A=1"]) -> HelperConfig {
+    static func sample(
+        arguments: [String] = ["/bin/sh", "-c", "echo hi"], environment: [String] = ["PATH=/usr/bin", "A=1"]
+    ) -> HelperConfig {
         var c = HelperConfig(
             uidMap: "0 100000 65536\n", gidMap: "0 200000 65536\n", setupUID: 0, setupGID: 0,
             jobUID: 1000, jobGID: 1001, shareNetwork: true, rootSize: 32 << 20, hostname: "box",

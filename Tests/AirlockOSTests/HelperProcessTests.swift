@@ -21,7 +21,8 @@ struct HelperProcessTests {
     func invalidConfigNotSpawned() throws {
         let config = TestHost.config([])
         let error = try #require(throws: OSError.self) {
-            _ = try HelperProcess.spawn(helperPath: "/no/such/airlock-helper", config: config, program: nil, stdio: (0, 1, 2))
+            _ = try HelperProcess.spawn(
+                helperPath: "/no/such/airlock-helper", config: config, program: nil, stdio: (0, 1, 2))
         }
         #expect(error.call == "encode")
     }
@@ -29,7 +30,8 @@ struct HelperProcessTests {
     @Test("a job runs, its output and exit code come back, with the init's pid", .needsHelper)
     func runsJob() throws {
         let run = try TestHost.run(
-            TestHost.config(["/bin/sh", "-c", "echo out; echo err >&2; echo uid=$(id -u) pid=$$; exit 7"]), program: nil)
+            TestHost.config(["/bin/sh", "-c", "echo out; echo err >&2; echo uid=$(id -u) pid=$$; exit 7"]), program: nil
+        )
         #expect(run.outcome.setupError == nil, "\(String(describing: run.outcome.setupError))")
         #expect(run.outcome.exitCode == 7)
         #expect(run.outcome.jobExited)

@@ -49,12 +49,14 @@ struct HelperReportTests {
 
     @Test("negative values and started/exited kinds decode; stage 0 is no stage")
     func decodesOtherKinds() throws {
-        let started = try #require(HelperReport(bytes: makeReport(kind: 2, stage: 0, errno: 0, value: 4242, detail: [])[...]))
+        let started = try #require(
+            HelperReport(bytes: makeReport(kind: 2, stage: 0, errno: 0, value: 4242, detail: [])[...]))
         #expect(started.kind == .started)
         #expect(started.stage == nil)
         #expect(started.value == 4242)
         #expect(started.detail == "")
-        let exited = try #require(HelperReport(bytes: makeReport(kind: 3, stage: 0, errno: -1, value: -7, detail: [])[...]))
+        let exited = try #require(
+            HelperReport(bytes: makeReport(kind: 3, stage: 0, errno: -1, value: -7, detail: [])[...]))
         #expect(exited.kind == .exited)
         #expect(exited.errno == -1)
         #expect(exited.value == -7)
@@ -74,7 +76,9 @@ struct HelperReportTests {
 
     @Test("the detail stops at the first NUL, and may fill the whole field")
     func detailBounds() throws {
-        let cut = try #require(HelperReport(bytes: makeReport(kind: 1, stage: 1, errno: 22, value: 0, detail: Array("ab\u{0}cd".utf8))[...]))
+        let cut = try #require(
+            HelperReport(
+                bytes: makeReport(kind: 1, stage: 1, errno: 22, value: 0, detail: Array("ab\u{0}cd".utf8))[...]))
         #expect(cut.detail == "ab")
         let full = [UInt8](repeating: UInt8(ascii: "x"), count: 488)
         let r = try #require(HelperReport(bytes: makeReport(kind: 1, stage: 1, errno: 22, value: 0, detail: full)[...]))
@@ -83,10 +87,15 @@ struct HelperReportTests {
 
     @Test("a wrong magic, a wrong size or an unknown kind is not a record")
     func rejectsInvalid() {
-        #expect(HelperReport(bytes: makeReport(magic: 0x3152_4941, kind: 1, stage: 1, errno: 1, value: 0, detail: [])[...]) == nil)
-        #expect(HelperReport(bytes: makeReport(magic: 0, kind: 1, stage: 1, errno: 1, value: 0, detail: [])[...]) == nil)
-        #expect(HelperReport(bytes: makeReport(kind: 1, stage: 1, errno: 1, value: 0, detail: [], size: 511)[...]) == nil)
-        #expect(HelperReport(bytes: makeReport(kind: 1, stage: 1, errno: 1, value: 0, detail: [], size: 513)[...]) == nil)
+        #expect(
+            HelperReport(bytes: makeReport(magic: 0x3152_4941, kind: 1, stage: 1, errno: 1, value: 0, detail: [])[...])
+                == nil)
+        #expect(
+            HelperReport(bytes: makeReport(magic: 0, kind: 1, stage: 1, errno: 1, value: 0, detail: [])[...]) == nil)
+        #expect(
+            HelperReport(bytes: makeReport(kind: 1, stage: 1, errno: 1, value: 0, detail: [], size: 511)[...]) == nil)
+        #expect(
+            HelperReport(bytes: makeReport(kind: 1, stage: 1, errno: 1, value: 0, detail: [], size: 513)[...]) == nil)
         #expect(HelperReport(bytes: [][...]) == nil)
         #expect(HelperReport(bytes: makeReport(kind: 0, stage: 1, errno: 1, value: 0, detail: [])[...]) == nil)
         #expect(HelperReport(bytes: makeReport(kind: 4, stage: 1, errno: 1, value: 0, detail: [])[...]) == nil)

@@ -53,10 +53,16 @@ struct OSErrorTests {
     @Test("retryingEINTR returns successes and non-EINTR failures at once")
     func retrying() {
         var calls = 0
-        #expect(retryingEINTR { calls += 1; return 5 } == 5)
+        #expect(
+            retryingEINTR {
+                calls += 1; return 5
+            } == 5)
         #expect(calls == 1)
         calls = 0
-        #expect(retryingEINTR { calls += 1; return close(-1) } == -1)
+        #expect(
+            retryingEINTR {
+                calls += 1; return close(-1)
+            } == -1)
         #expect(calls == 1)
     }
 }
@@ -191,7 +197,9 @@ struct CgroupHostTests {
     func notDelegatedHint() {
         let e = CgroupHost.notDelegated(uid: 1234, paths: ["/sys/fs/cgroup/airlock-1234"], v2: true)
         #expect(e.errno == EACCES)
-        #expect(e.hint?.contains("mkdir -p /sys/fs/cgroup/airlock-1234 && chown -R 1234 /sys/fs/cgroup/airlock-1234") == true)
+        #expect(
+            e.hint?.contains("mkdir -p /sys/fs/cgroup/airlock-1234 && chown -R 1234 /sys/fs/cgroup/airlock-1234")
+                == true)
         #expect(e.hint?.contains("Delegate=yes") == true)
         let v1 = CgroupHost.notDelegated(uid: 1234, paths: ["/a", "/b"], v2: false)
         #expect(v1.object == "/a, /b")

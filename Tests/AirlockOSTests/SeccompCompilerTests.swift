@@ -46,10 +46,12 @@ struct SeccompCompilerTests {
     func ruleWithDefaultActionIsSkipped() throws {
         let empty = try SeccompCompiler.compile(SeccompPolicy(defaultAction: .allow, rules: []))
         let redundant = try SeccompCompiler.compile(
-            SeccompPolicy(defaultAction: .allow, rules: [
-                .init(syscall: "read", action: .allow),
-                .init(syscall: "write", action: .allow, args: [.init(index: 0, op: .eq, value: 1)]),
-            ]))
+            SeccompPolicy(
+                defaultAction: .allow,
+                rules: [
+                    .init(syscall: "read", action: .allow),
+                    .init(syscall: "write", action: .allow, args: [.init(index: 0, op: .eq, value: 1)]),
+                ]))
         #expect(redundant == empty)
 
         // The same with a deny-by-default (allow-list style) policy.
@@ -102,7 +104,11 @@ struct SeccompCompilerTests {
         for (i, op) in ops.enumerated() {
             let policy = SeccompPolicy(
                 defaultAction: .allow,
-                rules: [.init(syscall: "personality", action: .errno(EPERM), args: [.init(index: 0, op: op, value: UInt64(i + 1), valueTwo: 1)])])
+                rules: [
+                    .init(
+                        syscall: "personality", action: .errno(EPERM),
+                        args: [.init(index: 0, op: op, value: UInt64(i + 1), valueTwo: 1)])
+                ])
             let program = try SeccompCompiler.compile(policy)
             #expect(program.bytes.count % 8 == 0, "op \(op)")
         }
@@ -124,7 +130,9 @@ struct SeccompCompilerTests {
     /// `AirlockSandbox` resolves overrides before compiling, so this only bites a caller that does not.
     @Test("conflicting rules for one syscall are not silently resolved")
     func conflictingRules() throws {
-        let first: [SeccompPolicy.Rule] = [.init(syscall: "unshare", action: .errno(EPERM)), .init(syscall: "unshare", action: .killProcess)]
+        let first: [SeccompPolicy.Rule] = [
+            .init(syscall: "unshare", action: .errno(EPERM)), .init(syscall: "unshare", action: .killProcess),
+        ]
         let policy = SeccompPolicy(defaultAction: .allow, rules: first)
         #expect(throws: OSError.self) { try SeccompCompiler.compile(policy) }
         // Whatever happens, a program that compiles must contain the action of exactly one rule.
@@ -179,7 +187,8 @@ struct SeccompKernelTests {
         // do not, the comparison above proves nothing about the filter: say so, loudly.
         if !control.output.contains("rc=0") {
             Issue.record(
-                "control run failed (nested user namespaces unavailable?): the denial cannot be attributed to seccomp. control output: \(control.output)")
+                "control run failed (nested user namespaces unavailable?): the denial cannot be attributed to seccomp. control output: \(control.output)"
+            )
         }
     }
 
@@ -214,7 +223,8 @@ struct SeccompKernelTests {
     @Test("a killProcess action kills the job with SIGSYS, reported as 128+31")
     func killProcessAction() throws {
         let policy = SeccompPolicy(defaultAction: .allow, rules: [.init(syscall: "uname", action: .killProcess)])
-        let killed = try TestHost.run(TestHost.config(["/usr/bin/uname", "-s"]), program: try SeccompCompiler.compile(policy))
+        let killed = try TestHost.run(
+            TestHost.config(["/usr/bin/uname", "-s"]), program: try SeccompCompiler.compile(policy))
         #expect(killed.outcome.setupError == nil)
         #expect(killed.outcome.jobExited)
         #expect(killed.outcome.exitCode == 128 + SIGSYS)

@@ -114,7 +114,8 @@ extension Trait where Self == ConditionTrait {
     static var needsHelper: Self {
         .enabled(
             if: TestHost.canRunHelper,
-            "needs a built airlock-helper (swift build, or AIRLOCK_HELPER) and user namespaces (user.max_user_namespaces > 0)")
+            "needs a built airlock-helper (swift build, or AIRLOCK_HELPER) and user namespaces (user.max_user_namespaces > 0)"
+        )
     }
 }
 

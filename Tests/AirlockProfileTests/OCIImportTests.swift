@@ -1,7 +1,7 @@
+import AirlockCore
 import Foundation
 import Testing
 
-import AirlockCore
 @testable import AirlockProfile
 
 /// A small profile in the OCI / Docker seccomp format (tab-indented, as moby's is).
@@ -39,13 +39,15 @@ let ociFixture = """
         #expect(p.lineage == ["default", "oci"])
         #expect(loaded.sources.map(\.file) == ["<embedded>/default.yaml", "\(t.dir)/oci.json"])
         #expect(p.seccomp.defaultAction == .errno(1))
-        #expect(p.seccomp.rules.map(\.names) == [
-            ["read", "write"], ["ptrace"], ["personality"], ["arch_prctl"], ["clone"], ["clone3"], ["getpid"],
-            ["socket"], ["exit_group"],
-        ])
-        #expect(p.seccomp.rules.map(\.action) == [
-            .allow, .allow, .allow, .allow, .allow, .errno(38), .log, .errno(22), .killProcess,
-        ])
+        #expect(
+            p.seccomp.rules.map(\.names) == [
+                ["read", "write"], ["ptrace"], ["personality"], ["arch_prctl"], ["clone"], ["clone3"], ["getpid"],
+                ["socket"], ["exit_group"],
+            ])
+        #expect(
+            p.seccomp.rules.map(\.action) == [
+                .allow, .allow, .allow, .allow, .allow, .errno(38), .log, .errno(22), .killProcess,
+            ])
         #expect(p.seccomp.rules[2].args == [SeccompArg(index: 0, op: .eq, value: 8)])
         #expect(p.seccomp.rules[4].args == [SeccompArg(index: 0, op: .maskedEq, value: 0x7E02_0000, valueTwo: 0)])
         #expect(p.seccomp.rules[4].why == "no namespaces")
@@ -54,7 +56,9 @@ let ociFixture = """
         // Filesystem, network and limits come from `default`.
         let def = try t.loader(embedded: EmbeddedProfiles.all).load("default").profile
         #expect(p.filesystem == def.filesystem && p.network == .none && p.limits == def.limits)
-        #expect(loaded.warnings.contains("\(t.dir)/oci.json: libseccomp on this host does not know: _llseek, fstat64; they stay denied"))
+        #expect(
+            loaded.warnings.contains(
+                "\(t.dir)/oci.json: libseccomp on this host does not know: _llseek, fstat64; they stay denied"))
         #expect(loaded.warnings.contains { $0.contains("SCMP_ACT_KILL_THREAD is applied as kill") })
         _ = try p.seccomp.normalizedRules()
     }
@@ -68,7 +72,10 @@ let ociFixture = """
         let t = try TempProfiles(["deny.json": json])
         defer { t.cleanup() }
         let e = try #require(throws: AirlockError.self) { try t.loader(embedded: EmbeddedProfiles.all).load("deny") }
-        #expect(e.message.hasPrefix("\(t.dir)/deny.json:2:24: unknown syscall 'ptrace_v2' in a rule that denies it (errno(EPERM)) while the default action allows: skipping it would let it through"))
+        #expect(
+            e.message.hasPrefix(
+                "\(t.dir)/deny.json:2:24: unknown syscall 'ptrace_v2' in a rule that denies it (errno(EPERM)) while the default action allows: skipping it would let it through"
+            ))
         #expect(e.hint?.contains("update libseccomp") == true)
     }
 
@@ -82,16 +89,18 @@ let ociFixture = """
         let t = try TempProfiles(["allow.json": json])
         defer { t.cleanup() }
         let loaded = try t.loader(embedded: EmbeddedProfiles.all).load("allow")
-        #expect(loaded.warnings == [
-            "\(t.dir)/allow.json: libseccomp on this host does not know: oldcall; their rules were skipped; the default action (allow) applies"
-        ])
+        #expect(
+            loaded.warnings == [
+                "\(t.dir)/allow.json: libseccomp on this host does not know: oldcall; their rules were skipped; the default action (allow) applies"
+            ])
         #expect(loaded.profile.seccomp.rules.map(\.names) == [["read"], ["bpf"]])
     }
 
     @Test func unsupportedActionsAndOpsAreErrors() throws {
         let t = try TempProfiles([
             "trace.json": #"{"defaultAction": "SCMP_ACT_TRACE"}"#,
-            "op.json": #"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["bpf"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQUAL"}]}]}"#,
+            "op.json":
+                #"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["bpf"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQUAL"}]}]}"#,
             "typo.json": #"{"defaultAction": "SCMP_ACT_ALLOW", "sycalls": []}"#,
         ])
         defer { t.cleanup() }
@@ -123,7 +132,8 @@ let ociFixture = """
     }
     /// Moby's default profile, from the Debian package golang-github-docker-docker-dev.
     static let dockerDefault = reference(
-        "docker-default.json", installed: "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json")
+        "docker-default.json", installed: "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json"
+    )
     /// Podman/Buildah's profile, from the Debian package golang-github-containers-common.
     static let containersDefault = reference("containers-seccomp.json", installed: "/usr/share/containers/seccomp.json")
 
@@ -138,7 +148,10 @@ let ociFixture = """
         // Capability-gated allowances are dropped: the sandbox holds no capabilities.
         #expect(allowed.isDisjoint(with: ["bpf", "mount", "unshare", "setns", "reboot", "init_module"]))
         // clone is allowed only without namespace flags; clone3 fails with ENOSYS.
-        #expect(rules.filter { $0.names == ["clone"] }.map(\.args) == [[SeccompArg(index: 0, op: .maskedEq, value: 0x7E02_0000)]])
+        #expect(
+            rules.filter { $0.names == ["clone"] }.map(\.args) == [
+                [SeccompArg(index: 0, op: .maskedEq, value: 0x7E02_0000)]
+            ])
         #expect(rules.first { $0.names == ["clone3"] }?.action == .errno(38))
         // 32-bit-only names (e.g. _llseek) are unknown on x86_64: skipped, with a warning.
         #expect(warnings.contains { $0.contains("_llseek") && $0.contains("stay denied") })

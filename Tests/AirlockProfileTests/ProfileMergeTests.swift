@@ -1,6 +1,6 @@
+import AirlockCore
 import Testing
 
-import AirlockCore
 @testable import AirlockProfile
 
 @Suite struct ProfileMergeTests {
@@ -8,22 +8,22 @@ import AirlockCore
         let t = try TempProfiles([
             "base.yaml": baseYAML,
             "child.yaml": """
-                name: child
-                extends: base
-                seccomp:
-                  rules:
-                    - {names: [bpf], action: kill, why: child rule}
-                filesystem:
-                  binds:
-                    - {src: /opt/lib, dst: /lib, mode: rw}
-                    - {src: /opt, optional: true}
-                  symlinks:
-                    - {path: /bin, target: opt/bin}
-                  tmpSize: 1GiB
-                network: host
-                limits: {pids: 50, cpus: 1.5, timeout: unlimited}
+            name: child
+            extends: base
+            seccomp:
+              rules:
+                - {names: [bpf], action: kill, why: child rule}
+            filesystem:
+              binds:
+                - {src: /opt/lib, dst: /lib, mode: rw}
+                - {src: /opt, optional: true}
+              symlinks:
+                - {path: /bin, target: opt/bin}
+              tmpSize: 1GiB
+            network: host
+            limits: {pids: 50, cpus: 1.5, timeout: unlimited}
 
-                """,
+            """,
         ])
         defer { t.cleanup() }
         let loaded = try t.loader().load("child")
@@ -36,11 +36,12 @@ import AirlockCore
         #expect(p.seccomp.defaultAction == .allow)
         #expect(p.seccomp.rules.map(\.names) == [["ptrace"], ["bpf"]])
         #expect(p.seccomp.rules.map(\.action) == [.errno(1), .killProcess])
-        #expect(p.filesystem.binds == [
-            BindMount(source: "/usr", destination: "/usr"),
-            BindMount(source: "/opt/lib", destination: "/lib", readOnly: false),
-            BindMount(source: "/opt", destination: "/opt", optional: true),
-        ])
+        #expect(
+            p.filesystem.binds == [
+                BindMount(source: "/usr", destination: "/usr"),
+                BindMount(source: "/opt/lib", destination: "/lib", readOnly: false),
+                BindMount(source: "/opt", destination: "/opt", optional: true),
+            ])
         #expect(p.filesystem.symlinks == [SymlinkSpec(target: "opt/bin", path: "/bin")])
         #expect(p.filesystem.tmpSize == 1 << 30)
         #expect(p.filesystem.rootSize == 64 << 20)
@@ -78,7 +79,8 @@ import AirlockCore
         #expect(try t.loader().load("deny").profile.seccomp.defaultAction == .errno(13))
         #expect(try t.loader().load("deny2").profile.seccomp.defaultAction == .errno(38))
         let e = try #require(throws: AirlockError.self) { try t.loader().load("bad") }
-        #expect(e.message.contains("bad.yaml:2:25: seccomp.defaultErrno is set but the inherited defaultAction is allow"))
+        #expect(
+            e.message.contains("bad.yaml:2:25: seccomp.defaultErrno is set but the inherited defaultAction is allow"))
     }
 
     @Test func cyclesNameTheChain() throws {
@@ -90,7 +92,10 @@ import AirlockCore
         defer { t.cleanup() }
         let e = try #require(throws: AirlockError.self) { try t.loader().load("a") }
         #expect(e.code == .invalidFile)
-        #expect(e.message == "\(t.dir)/c.yaml:1:11: profile cycle: \(t.dir)/a.yaml → \(t.dir)/b.yaml → \(t.dir)/c.yaml → \(t.dir)/a.yaml")
+        #expect(
+            e.message
+                == "\(t.dir)/c.yaml:1:11: profile cycle: \(t.dir)/a.yaml → \(t.dir)/b.yaml → \(t.dir)/c.yaml → \(t.dir)/a.yaml"
+        )
         #expect(e.hint?.contains("extends") == true)
     }
 
@@ -127,7 +132,9 @@ import AirlockCore
     }
 
     @Test func searchPathsOverrideEmbeddedProfiles() throws {
-        let t = try TempProfiles(["default.yaml": baseYAML.replacingOccurrences(of: "name: base", with: "name: default")])
+        let t = try TempProfiles([
+            "default.yaml": baseYAML.replacingOccurrences(of: "name: base", with: "name: default")
+        ])
         defer { t.cleanup() }
         let p = try t.loader(embedded: EmbeddedProfiles.all).load("network-host").profile
         #expect(p.lineage == ["default", "network-host"])
@@ -146,6 +153,9 @@ import AirlockCore
         defer { t.cleanup() }
         let loaded = try t.loader().load("file")
         #expect(loaded.profile.name == "other")
-        #expect(loaded.warnings == ["\(t.dir)/file.yaml:1:7: profile is named 'other' but the file is '\(t.dir)/file.yaml'; using 'other'"])
+        #expect(
+            loaded.warnings == [
+                "\(t.dir)/file.yaml:1:7: profile is named 'other' but the file is '\(t.dir)/file.yaml'; using 'other'"
+            ])
     }
 }

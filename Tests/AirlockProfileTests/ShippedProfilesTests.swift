@@ -1,7 +1,7 @@
+import AirlockCore
 import Foundation
 import Testing
 
-import AirlockCore
 @testable import AirlockProfile
 
 @Suite struct ShippedProfilesTests {
@@ -16,7 +16,8 @@ import AirlockCore
 
     @Test(arguments: shipped)
     func everyProfileLoadsFromDiskAndEmbedded(_ name: String) throws {
-        let fromDisk = try ProfileLoader(searchPaths: [repoRoot + "/Profiles"], syscalls: FixedSyscallTable()).load(name)
+        let fromDisk = try ProfileLoader(searchPaths: [repoRoot + "/Profiles"], syscalls: FixedSyscallTable()).load(
+            name)
         let embedded = try ProfileLoader(searchPaths: [], syscalls: FixedSyscallTable()).load(name)
         #expect(fromDisk.profile.canonicalDescription == embedded.profile.canonicalDescription)
         #expect(fromDisk.warnings.isEmpty, "\(fromDisk.warnings)")
@@ -62,17 +63,22 @@ import AirlockCore
         let clone3 = p.seccomp.rules.first { $0.names == ["clone3"] }
         #expect(clone3?.action == .errno(38))
         let cloneMasks = p.seccomp.rules.filter { $0.names == ["clone"] }.map { $0.args[0].value }
-        #expect(Set(cloneMasks) == [0x1000_0000, 0x20000, 0x2000_0000, 0x4000_0000, 0x0800_0000, 0x0400_0000, 0x0200_0000])
-        let sockets = p.seccomp.rules.filter { $0.names == ["socket"] }.map { "\($0.args[0].index):\($0.args[0].valueTwo)" }
+        #expect(
+            Set(cloneMasks) == [0x1000_0000, 0x20000, 0x2000_0000, 0x4000_0000, 0x0800_0000, 0x0400_0000, 0x0200_0000])
+        let sockets = p.seccomp.rules.filter { $0.names == ["socket"] }.map {
+            "\($0.args[0].index):\($0.args[0].valueTwo)"
+        }
         #expect(Set(sockets) == ["0:40", "0:38", "0:17", "0:15", "1:3", "1:10"])
         let ioctls = p.seccomp.rules.filter { $0.names == ["ioctl"] }.map(\.args)
-        #expect(ioctls == [
-            [SeccompArg(index: 1, op: .maskedEq, value: 0xffff_ffff, valueTwo: 0x5412)],
-            [SeccompArg(index: 1, op: .maskedEq, value: 0xffff_ffff, valueTwo: 0x541C)],
-        ])
-        #expect(p.filesystem.binds.map(\.destination) == [
-            "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc/alternatives", "/etc/ld.so.cache",
-        ])
+        #expect(
+            ioctls == [
+                [SeccompArg(index: 1, op: .maskedEq, value: 0xffff_ffff, valueTwo: 0x5412)],
+                [SeccompArg(index: 1, op: .maskedEq, value: 0xffff_ffff, valueTwo: 0x541C)],
+            ])
+        #expect(
+            p.filesystem.binds.map(\.destination) == [
+                "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc/alternatives", "/etc/ld.so.cache",
+            ])
         #expect(p.filesystem.binds.allSatisfy { $0.readOnly })
         #expect(p.filesystem.binds.filter(\.optional).count == 5)
     }
@@ -107,7 +113,9 @@ import AirlockCore
         #expect(p.network == .host)
         #expect(p.seccomp.defaultAction == .allow)
         let dsts = p.filesystem.binds.map(\.destination)
-        for extra in ["/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl/certs", "/usr/share/ca-certificates"] {
+        for extra in [
+            "/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl/certs", "/usr/share/ca-certificates",
+        ] {
             #expect(dsts.contains(extra))
             #expect(p.filesystem.binds.first { $0.destination == extra }?.optional == true)
         }

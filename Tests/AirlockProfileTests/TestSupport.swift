@@ -14,7 +14,8 @@ struct TempProfiles {
     let dir: String
 
     init(_ files: [String: String]) throws {
-        dir = FileManager.default.temporaryDirectory
+        dir =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("airlock-profiles-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         for (name, text) in files {

@@ -25,10 +25,12 @@ extension SandboxIntegration {
         Leftovers.expectNone(s)
     }
 
-    @Test("attacks fail inside the sandbox", arguments: [
-        "unshare-user", "clone-newuser", "clone3", "mount", "keyctl", "perf", "userfaultfd", "io_uring",
-        "personality", "vsock", "alg", "raw", "sethostname", "chroot",
-    ])
+    @Test(
+        "attacks fail inside the sandbox",
+        arguments: [
+            "unshare-user", "clone-newuser", "clone3", "mount", "keyctl", "perf", "userfaultfd", "io_uring",
+            "personality", "vsock", "alg", "raw", "sethostname", "chroot",
+        ])
     func attackBlocked(_ attack: String) throws {
         let s = TestState()
         let r = try s.probe(attack)
@@ -74,7 +76,9 @@ extension SandboxIntegration {
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
         _ = listen(fd, 8)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
         let port = UInt16(bigEndian: addr.sin_port)
         // Control: the probe reaches it from the host.
         let control = try Run.capture([Host.probe, "connect", "127.0.0.1", String(port)])
@@ -83,7 +87,9 @@ extension SandboxIntegration {
         #expect(r.status == 0 && r.stdout.hasPrefix("blocked connect"), "\(r.stdout)")
         // Only lo exists in the sandbox's network namespace.
         let links = try s.exec(["/bin/cat", "/proc/net/dev"], probe: false)
-        let ifaces = links.stdout.split(separator: "\n").dropFirst(2).map { $0.split(separator: ":")[0].trimmingCharacters(in: .whitespaces) }
+        let ifaces = links.stdout.split(separator: "\n").dropFirst(2).map {
+            $0.split(separator: ":")[0].trimmingCharacters(in: .whitespaces)
+        }
         #expect(ifaces == ["lo"], "\(links.stdout)")
         Leftovers.expectNone(s)
     }
@@ -91,8 +97,10 @@ extension SandboxIntegration {
     @Test("host files outside the binds are absent; the root is read-only")
     func hostFilesAbsent() throws {
         let s = TestState()
-        for path in ["/etc/shadow", "/root/.bashrc", "/var/lib/dpkg/status", "/sys/kernel/notes", "/boot",
-                     Host.repoRoot + "/Package.swift"] {
+        for path in [
+            "/etc/shadow", "/root/.bashrc", "/var/lib/dpkg/status", "/sys/kernel/notes", "/boot",
+            Host.repoRoot + "/Package.swift",
+        ] {
             // Control: the file is there on the host, so a failure inside means it is absent there.
             if FileManager.default.fileExists(atPath: path) == false { continue }
             let r = try s.probe("read", path)
@@ -100,8 +108,12 @@ extension SandboxIntegration {
         }
         let ls = try s.exec(["/bin/ls", "/"], probe: false)
         let top = Set(ls.stdout.split(separator: "\n").map(String.init))
-        #expect(top.isSubset(of: ["bin", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "tmp", "usr", "workspace", "opt"]),
-                "unexpected top-level entries: \(top)")
+        #expect(
+            top.isSubset(of: [
+                "bin", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "tmp", "usr",
+                "workspace", "opt",
+            ]),
+            "unexpected top-level entries: \(top)")
         #expect(!top.contains("sys") && !top.contains("root") && !top.contains("var"))
         let w = try s.probe("write", "/usr/airlock-escape")
         #expect(w.status == 0, "\(w.stdout)")
@@ -114,7 +126,9 @@ extension SandboxIntegration {
     func procIsolated() throws {
         let s = TestState()
         let r = try s.probe("procs")
-        let pids = r.stdout.split(separator: " ").dropFirst().compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let pids = r.stdout.split(separator: " ").dropFirst().compactMap {
+            Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
         #expect(pids.contains(1) && pids.count <= 3, "\(r.stdout)")
         Leftovers.expectNone(s)
     }
@@ -147,8 +161,10 @@ extension SandboxIntegration {
         let s = TestState()
         // Run airlock under script(1) so it has a real controlling terminal, passed through as
         // the job's stdin: the injection must still fail.
-        let cmd = [Host.airlock, "exec", "--bind", "\(Host.probe):/opt/probe/airlock-probe:ro", "--",
-                   "/opt/probe/airlock-probe", "tiocsti"].joined(separator: " ")
+        let cmd = [
+            Host.airlock, "exec", "--bind", "\(Host.probe):/opt/probe/airlock-probe:ro", "--",
+            "/opt/probe/airlock-probe", "tiocsti",
+        ].joined(separator: " ")
         let r = try Run.capture(["/usr/bin/script", "-qec", cmd, "/dev/null"], env: s.env)
         #expect(r.status == 0 && r.stdout.contains("blocked tiocsti"), "\(r.stdout) \(r.stderr)")
         Leftovers.expectNone(s)
@@ -169,12 +185,14 @@ extension SandboxIntegration {
 extension SandboxIntegration {
     static let dockerProfile = Host.repoRoot + "/.build/reference-profiles/docker-default.json"
 
-    @Test("Docker's default seccomp profile (OCI JSON) runs as-is and still blocks the attacks",
-          .enabled(if: FileManager.default.fileExists(atPath: dockerProfile), "run scripts/fetch-reference-profiles.sh"))
+    @Test(
+        "Docker's default seccomp profile (OCI JSON) runs as-is and still blocks the attacks",
+        .enabled(if: FileManager.default.fileExists(atPath: dockerProfile), "run scripts/fetch-reference-profiles.sh"))
     func dockerProfileRuns() throws {
         let s = TestState()
-        let ok = try s.exec(["/bin/sh", "-c", "echo built > /tmp/x && cat /tmp/x"], probe: false,
-                            options: ["--profile", Self.dockerProfile])
+        let ok = try s.exec(
+            ["/bin/sh", "-c", "echo built > /tmp/x && cat /tmp/x"], probe: false,
+            options: ["--profile", Self.dockerProfile])
         #expect(ok.status == 0 && ok.stdout == "built\n", "\(ok.stdout) \(ok.stderr)")
         // (Docker's profile allows AF_VSOCK sockets; Airlock's default denies them.)
         for attack in ["unshare-user", "mount", "keyctl", "ptrace"] {
@@ -187,8 +205,9 @@ extension SandboxIntegration {
     @Test("the strict allow-list profile runs a shell and a C build")
     func strictProfile() throws {
         let s = TestState()
-        let r = try s.exec(["/bin/sh", "-c", "printf 'int main(void){return 0;}' > t.c && cc -o t t.c && ./t && echo strict-ok"],
-                           probe: false, options: ["--profile", "strict"])
+        let r = try s.exec(
+            ["/bin/sh", "-c", "printf 'int main(void){return 0;}' > t.c && cc -o t t.c && ./t && echo strict-ok"],
+            probe: false, options: ["--profile", "strict"])
         #expect(r.status == 0 && r.stdout.contains("strict-ok"), "\(r.stdout) \(r.stderr)")
         let denied = try s.probe("io_uring", options: ["--profile", "strict"])
         #expect(denied.status == 0, "\(denied.stdout)")

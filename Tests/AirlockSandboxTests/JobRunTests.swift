@@ -32,7 +32,8 @@ extension SandboxIntegration {
         #expect(r.stdout.contains("this step fails on purpose"))
         #expect(!r.stdout.contains("never-runs"), "the third step must not start")
         #expect(r.stderr.contains("failed in step 'fail'"), "\(r.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: out + "/prepared.txt"), "outputs are collected only after success")
+        #expect(
+            !FileManager.default.fileExists(atPath: out + "/prepared.txt"), "outputs are collected only after success")
         Leftovers.expectNone(s)
     }
 
@@ -51,7 +52,8 @@ extension SandboxIntegration {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         for (name, text) in files {
             let p = dir + "/" + name
-            try FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try text.write(toFile: p, atomically: true, encoding: .utf8)
         }
         try yaml.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
@@ -61,7 +63,8 @@ extension SandboxIntegration {
     @Test("the job environment is deterministic: hostname, uid, HOME, TZ, locale, SOURCE_DATE_EPOCH, umask")
     func deterministicEnvironment() throws {
         let s = TestState()
-        let job = try tempJob("""
+        let job = try tempJob(
+            """
             name: env
             sourceDateEpoch: 1700000000
             env: {GREETING: hello}
@@ -72,14 +75,18 @@ extension SandboxIntegration {
             """, in: s)
         let (r, _) = try run(job, state: s)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("host=airlock id=1000:1000 home=/home/build tz=UTC lc=C.UTF-8 sde=1700000000 umask=0022 pwd=/workspace g=hello core=0"), "\(r.stdout)")
+        #expect(
+            r.stdout.contains(
+                "host=airlock id=1000:1000 home=/home/build tz=UTC lc=C.UTF-8 sde=1700000000 umask=0022 pwd=/workspace g=hello core=0"
+            ), "\(r.stdout)")
         Leftovers.expectNone(s)
     }
 
     @Test("SOURCE_DATE_EPOCH defaults to the newest input's mtime")
     func sourceDateEpochFromInputs() throws {
         let s = TestState()
-        let job = try tempJob("""
+        let job = try tempJob(
+            """
             name: sde
             inputs: [src]
             steps:
@@ -87,8 +94,10 @@ extension SandboxIntegration {
                 run: echo "sde=$SOURCE_DATE_EPOCH"
             """, files: ["src/a.txt": "a"], in: s)
         let dir = (job as NSString).deletingLastPathComponent
-        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_600_000_000)], ofItemAtPath: dir + "/src/a.txt")
-        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_500_000_000)], ofItemAtPath: dir + "/src")
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSince1970: 1_600_000_000)], ofItemAtPath: dir + "/src/a.txt")
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSince1970: 1_500_000_000)], ofItemAtPath: dir + "/src")
         let (r, _) = try run(job, state: s)
         #expect(r.stdout.contains("sde=1600000000"), "\(r.stdout)")
     }
@@ -96,7 +105,8 @@ extension SandboxIntegration {
     @Test("an output that is a symlink out of the workspace is refused, not followed")
     func outputSymlinkEscape() throws {
         let s = TestState()
-        let job = try tempJob("""
+        let job = try tempJob(
+            """
             name: escape
             steps:
               - name: plant
@@ -113,7 +123,8 @@ extension SandboxIntegration {
     @Test("the captured log is capped at the profile's logLimit; the job is not blocked")
     func logCap() throws {
         let s = TestState()
-        let job = try tempJob("""
+        let job = try tempJob(
+            """
             name: noisy
             profile: ./small-log.yaml
             steps:
@@ -122,11 +133,14 @@ extension SandboxIntegration {
                   i=0; while [ $i -lt 2000 ]; do echo "line $i of noise noise noise noise noise"; i=$((i+1)); done
                   echo done-after-spam > marker
             outputs: [marker]
-            """, files: ["small-log.yaml": """
-            # A test profile: the default one with a 4 KiB log cap.
-            extends: default
-            limits: {logLimit: 4KiB}
-            """], in: s)
+            """,
+            files: [
+                "small-log.yaml": """
+                # A test profile: the default one with a 4 KiB log cap.
+                extends: default
+                limits: {logLimit: 4KiB}
+                """
+            ], in: s)
         let (r, out) = try run(job, state: s)
         #expect(r.status == 0, "\(r.stderr)")
         let log = try String(contentsOfFile: out + "/noisy.log", encoding: .utf8)
@@ -137,13 +151,15 @@ extension SandboxIntegration {
         Leftovers.expectNone(s)
     }
 
-    @Test("bad job files: exit 2 with file, line and field; nothing left behind", arguments: [
-        ("name: x\nstpes: []\n", "unknown field 'stpes'"),
-        ("name: x\nsteps:\n  - name: a\n    run: [1]\n", "steps[0].run"),
-        ("name: x\nsteps: [\n", "job.yaml"),
-        ("name: x\nprofile: no-such-profile\nsteps:\n  - {name: a, run: 'true'}\n", "no-such-profile"),
-        ("name: x\ninputs: [missing-dir]\nsteps:\n  - {name: a, run: 'true'}\n", "missing-dir"),
-    ])
+    @Test(
+        "bad job files: exit 2 with file, line and field; nothing left behind",
+        arguments: [
+            ("name: x\nstpes: []\n", "unknown field 'stpes'"),
+            ("name: x\nsteps:\n  - name: a\n    run: [1]\n", "steps[0].run"),
+            ("name: x\nsteps: [\n", "job.yaml"),
+            ("name: x\nprofile: no-such-profile\nsteps:\n  - {name: a, run: 'true'}\n", "no-such-profile"),
+            ("name: x\ninputs: [missing-dir]\nsteps:\n  - {name: a, run: 'true'}\n", "missing-dir"),
+        ])
     func badJobs(_ yaml: String, _ mentions: String) throws {
         let s = TestState()
         let job = try tempJob(yaml, in: s)
@@ -157,18 +173,22 @@ extension SandboxIntegration {
     @Test("a profile with an unknown syscall is refused with a suggestion")
     func badProfile() throws {
         let s = TestState()
-        let job = try tempJob("""
+        let job = try tempJob(
+            """
             name: x
             profile: ./typo.yaml
             steps:
               - {name: a, run: 'true'}
-            """, files: ["typo.yaml": """
-            extends: default
-            seccomp:
-              rules:
-                - names: [ptrac]
-                  action: errno
-            """], in: s)
+            """,
+            files: [
+                "typo.yaml": """
+                extends: default
+                seccomp:
+                  rules:
+                    - names: [ptrac]
+                      action: errno
+                """
+            ], in: s)
         let (r, _) = try run(job, state: s)
         #expect(r.status == 2)
         #expect(r.stderr.contains("typo.yaml:4") && r.stderr.contains("did you mean 'ptrace'"), "\(r.stderr)")

@@ -47,7 +47,8 @@ extension SandboxIntegration {
     @Test("SIGINT to airlock is forwarded to the job, which can exit cleanly; nothing is left")
     func interrupt() throws {
         let s = TestState()
-        let (p, _) = try background(["--", "/bin/sh", "-c", "trap 'echo got-int; exit 42' INT; while :; do sleep 0.1; done"], state: s)
+        let (p, _) = try background(
+            ["--", "/bin/sh", "-c", "trap 'echo got-int; exit 42' INT; while :; do sleep 0.1; done"], state: s)
         #expect(waitForSandboxProcess())
         usleep(300_000)
         kill(p.processIdentifier, SIGINT)
@@ -77,7 +78,8 @@ extension SandboxIntegration {
         let ws = s.dir + "/ws"
         try FileManager.default.createDirectory(atPath: ws, withIntermediateDirectories: true)
         try "input\n".write(toFile: ws + "/in.txt", atomically: true, encoding: .utf8)
-        let r = try s.exec(["/bin/sh", "-c", "cat in.txt && echo made > out.txt"], probe: false, options: ["--workspace", ws])
+        let r = try s.exec(
+            ["/bin/sh", "-c", "cat in.txt && echo made > out.txt"], probe: false, options: ["--workspace", ws])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout == "input\n")
         let attrs = try FileManager.default.attributesOfItem(atPath: ws + "/out.txt")
@@ -85,14 +87,16 @@ extension SandboxIntegration {
         Leftovers.expectNone(s)
     }
 
-    @Test("bad exec input: exit 2 with a message naming the problem", arguments: [
-        (["--profile", "nope", "--", "/bin/true"], "nope"),
-        (["--bind", "/does/not/exist:/x", "--", "/bin/true"], "/does/not/exist"),
-        (["--bind", "/usr:/proc", "--", "/bin/true"], "managed by Airlock"),
-        (["--timeout", "soon", "--", "/bin/true"], "--timeout"),
-        (["--workspace", "/does/not/exist", "--", "/bin/true"], "/does/not/exist"),
-        ([String](), "no command"),
-    ])
+    @Test(
+        "bad exec input: exit 2 with a message naming the problem",
+        arguments: [
+            (["--profile", "nope", "--", "/bin/true"], "nope"),
+            (["--bind", "/does/not/exist:/x", "--", "/bin/true"], "/does/not/exist"),
+            (["--bind", "/usr:/proc", "--", "/bin/true"], "managed by Airlock"),
+            (["--timeout", "soon", "--", "/bin/true"], "--timeout"),
+            (["--workspace", "/does/not/exist", "--", "/bin/true"], "/does/not/exist"),
+            ([String](), "no command"),
+        ])
     func badExec(_ args: [String], _ mentions: String) throws {
         let s = TestState()
         let r = try Run.capture([Host.airlock, "exec"] + args, env: s.env)

@@ -58,7 +58,8 @@ extension SandboxIntegration {
 extension SandboxIntegration {
     /// CPU seconds the children of a 1-second busy loop used, as `times` reports them.
     func busyCPUSeconds(_ s: TestState, options: [String]) throws -> Double {
-        let r = try s.exec(["/bin/sh", "-c", "timeout 1 sh -c 'while :; do :; done'; times"], probe: false, options: options)
+        let r = try s.exec(
+            ["/bin/sh", "-c", "timeout 1 sh -c 'while :; do :; done'; times"], probe: false, options: options)
         // `times` prints two lines: the shell's own user/sys, then its children's.
         let children = r.stdout.split(separator: "\n").last?.split(separator: " ") ?? []
         func secs(_ t: Substring) -> Double {

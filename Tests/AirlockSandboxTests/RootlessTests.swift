@@ -9,7 +9,9 @@ extension SandboxIntegration {
         init() throws {
             dir = "/tmp/airlock-rootless-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: dir + "/state", withIntermediateDirectories: true)
-            for (src, name) in [(Host.airlock, "airlock"), (Host.helper, "airlock-helper"), (Host.probe, "airlock-probe")] {
+            for (src, name) in [
+                (Host.airlock, "airlock"), (Host.helper, "airlock-helper"), (Host.probe, "airlock-probe"),
+            ] {
                 try FileManager.default.copyItem(atPath: src, toPath: "\(dir)/\(name)")
             }
             try FileManager.default.copyItem(atPath: Host.repoRoot + "/Profiles", toPath: dir + "/Profiles")
@@ -27,11 +29,16 @@ extension SandboxIntegration {
             for c in ["memory", "pids", "cpu"] { rmdir("/sys/fs/cgroup/\(c)/airlock-\(uid)") }
         }
         func exec(_ args: [String], options: [String] = []) throws -> RunResult {
-            let env = ["PATH": "/usr/bin:/bin", "AIRLOCK_STATE_DIR": dir + "/state", "AIRLOCK_HELPER": dir + "/airlock-helper",
-                       "AIRLOCK_PROFILE_PATH": dir + "/Profiles", "HOME": "/nonexistent"]
-            return try Run.capture(["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "--",
-                                    dir + "/airlock", "exec", "--bind", "\(dir)/airlock-probe:/opt/probe:ro"] + options + ["--"] + args,
-                                   env: env, cwd: dir)
+            let env = [
+                "PATH": "/usr/bin:/bin", "AIRLOCK_STATE_DIR": dir + "/state", "AIRLOCK_HELPER": dir + "/airlock-helper",
+                "AIRLOCK_PROFILE_PATH": dir + "/Profiles", "HOME": "/nonexistent",
+            ]
+            return try Run.capture(
+                [
+                    "/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "--",
+                    dir + "/airlock", "exec", "--bind", "\(dir)/airlock-probe:/opt/probe:ro",
+                ] + options + ["--"] + args,
+                env: env, cwd: dir)
         }
         func cleanup() {
             undelegateCgroups()
@@ -47,7 +54,9 @@ extension SandboxIntegration {
         let r = try u.exec(["/opt/probe", "status"])
         #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
         #expect(r.stdout.contains("uid=1000 gid=1000"), "\(r.stdout)")
-        let map = r.stdout.split(separator: "\n").first { $0.hasPrefix("uid_map:") }?.split(separator: " ").map(String.init) ?? []
+        let map =
+            r.stdout.split(separator: "\n").first { $0.hasPrefix("uid_map:") }?.split(separator: " ").map(String.init)
+            ?? []
         #expect(map == ["uid_map:", "1000", "65534", "1"], "\(r.stdout)")
         #expect(r.stdout.contains("Seccomp:\t2"))
         #expect(r.stdout.contains("CapEff:\t0000000000000000"))
@@ -84,10 +93,10 @@ extension SandboxIntegration {
         defer { u.cleanup() }
         u.undelegateCgroups()
         try """
-            # Test profile: default, but allowed to run with rlimits when cgroups are not delegated.
-            extends: default
-            limits: {cgroupFallback: rlimits, pids: 64}
-            """.write(toFile: u.dir + "/Profiles/rlimits.yaml", atomically: true, encoding: .utf8)
+        # Test profile: default, but allowed to run with rlimits when cgroups are not delegated.
+        extends: default
+        limits: {cgroupFallback: rlimits, pids: 64}
+        """.write(toFile: u.dir + "/Profiles/rlimits.yaml", atomically: true, encoding: .utf8)
         _ = try Run.capture(["/bin/chmod", "a+r", u.dir + "/Profiles/rlimits.yaml"])
         let r = try u.exec(["/opt/probe", "status"], options: ["--profile", "rlimits"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -101,9 +110,12 @@ extension SandboxIntegration {
     func userNamespacesDisabled() throws {
         let s = TestState()
         // A user namespace of our own whose max_user_namespaces is 0: the host's sysctl stays as is.
-        let r = try Run.capture(["/usr/bin/unshare", "-U", "--map-root-user", "/bin/sh", "-c",
-                                 "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$0\" exec -- /bin/true", Host.airlock],
-                                env: s.env)
+        let r = try Run.capture(
+            [
+                "/usr/bin/unshare", "-U", "--map-root-user", "/bin/sh", "-c",
+                "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$0\" exec -- /bin/true", Host.airlock,
+            ],
+            env: s.env)
         #expect(r.status == 2, "\(r.stderr)")
         #expect(r.stderr.contains("user.max_user_namespaces"), "\(r.stderr)")
         Leftovers.expectNone(s)

@@ -23,7 +23,10 @@ enum Host {
     }()
     /// The attack probe, compiled by `make test` (or here, on demand).
     static let probe: String = {
-        if let p = ProcessInfo.processInfo.environment["AIRLOCK_PROBE"], FileManager.default.isExecutableFile(atPath: p) { return p }
+        if let p = ProcessInfo.processInfo.environment["AIRLOCK_PROBE"], FileManager.default.isExecutableFile(atPath: p)
+        {
+            return p
+        }
         let out = NSTemporaryDirectory() + "airlock-probe-\(getpid())"
         _ = try? Run.capture(["/usr/bin/cc", "-O2", "-o", out, repoRoot + "/Tests/Probes/airlock-probe.c"])
         return out
@@ -49,8 +52,10 @@ final class DataBox: @unchecked Sendable { var data = Data() }
 enum Run {
     /// Run a process to completion, capturing output.
     @discardableResult
-    static func capture(_ argv: [String], env: [String: String]? = nil, cwd: String? = nil, stdin: FileHandle? = nil,
-                        extraFDs: Bool = false) throws -> RunResult {
+    static func capture(
+        _ argv: [String], env: [String: String]? = nil, cwd: String? = nil, stdin: FileHandle? = nil,
+        extraFDs: Bool = false
+    ) throws -> RunResult {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: argv[0])
         p.arguments = Array(argv.dropFirst())
@@ -65,13 +70,16 @@ enum Run {
         let errBox = DataBox()
         let g = DispatchGroup()
         g.enter()
-        DispatchQueue.global().async { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        DispatchQueue.global().async {
+            errBox.data = err.fileHandleForReading.readDataToEndOfFile(); g.leave()
+        }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         g.wait()
         let errData = errBox.data
         p.waitUntilExit()
-        return RunResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+        return RunResult(
+            status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 }
 
@@ -94,7 +102,9 @@ final class TestState {
     }
 
     /// `airlock exec` with the probe bound at /probe.
-    func exec(_ args: [String], probe: Bool = true, options: [String] = [], env extra: [String: String] = [:]) throws -> RunResult {
+    func exec(_ args: [String], probe: Bool = true, options: [String] = [], env extra: [String: String] = [:]) throws
+        -> RunResult
+    {
         var argv = [Host.airlock, "exec"] + options
         if probe { argv += ["--bind", "\(Host.probe):/opt/probe/airlock-probe:ro"] }
         argv += ["--"] + args
@@ -131,7 +141,8 @@ enum Leftovers {
         var out: [String] = []
         for c in ["memory", "pids", "cpu", "freezer"] {
             let base = "/sys/fs/cgroup/\(c)/airlock"
-            for e in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where e.hasPrefix("job-") || e.hasPrefix("slot-") {
+            for e in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+            where e.hasPrefix("job-") || e.hasPrefix("slot-") {
                 out.append("\(base)/\(e)")
             }
         }
@@ -153,7 +164,9 @@ enum Leftovers {
         }
         #expect(procs.isEmpty, "sandbox processes left: \(procs)", sourceLocation: sourceLocation)
         #expect(cgroups().isEmpty, "cgroups left: \(cgroups())", sourceLocation: sourceLocation)
-        #expect(state.leftoverWorkspaces.isEmpty, "workspaces left: \(state.leftoverWorkspaces)", sourceLocation: sourceLocation)
+        #expect(
+            state.leftoverWorkspaces.isEmpty, "workspaces left: \(state.leftoverWorkspaces)",
+            sourceLocation: sourceLocation)
         #expect(mounts().isEmpty, "mounts left: \(mounts())", sourceLocation: sourceLocation)
     }
 }
