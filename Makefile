@@ -31,9 +31,13 @@ $(PROBE): Tests/Probes/airlock-probe.c
 	@mkdir -p .build
 	cc -O2 -Wall -Wextra -o $@ $<
 
-# The demo: build, run the hello-c example job in a sandbox, run what it built.
+# The demo: build, run the hello-c example job in a sandbox (signing its provenance with the
+# runner's key, generated on first use), verify the artifact against it, run what it built.
 demo: build
 	$(AIRLOCK) run Examples/hello-c/job.yaml --out .build/demo/hello-c
+	$(AIRLOCK) keys public > .build/demo/signing.pub
+	$(AIRLOCK) verify --provenance .build/demo/hello-c/hello-c.intoto.jsonl --key .build/demo/signing.pub \
+	  .build/demo/hello-c/hello
 	@echo "--- running the artifact the sandbox built:"
 	./.build/demo/hello-c/hello
 
@@ -41,6 +45,7 @@ demo: build
 # path via an unprivileged uid); as a user it runs the unit tests and the rootless subset.
 test: build $(PROBE)
 	@scripts/fetch-reference-profiles.sh >/dev/null
+	@scripts/install-python-tools.sh
 	AIRLOCK_PROBE=$(CURDIR)/$(PROBE) AIRLOCK_HELPER=$(CURDIR)/$(BUILD_DIR)/airlock-helper \
 	  $(SWIFT) test
 	@scripts/test-unprivileged.sh

@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // ── C boundary ────────────────────────────────────────────────────────
@@ -46,12 +47,17 @@ let package = Package(
         .target(
             name: "AirlockProfile",
             dependencies: ["AirlockCore", .product(name: "Yams", package: "Yams")]),
+        // in-toto statements, SLSA provenance, DSSE signing, SPDX SBOMs, verification.
+        .target(
+            name: "AirlockProvenance",
+            dependencies: ["AirlockCore", .product(name: "Crypto", package: "swift-crypto")]),
 
         // ── sandbox runtime ───────────────────────────────────────────────────
         .target(
             name: "AirlockSandbox",
             dependencies: [
-                "AirlockOS", "AirlockCore", "AirlockProfile",
+                "AirlockOS", "AirlockCore", "AirlockProfile", "AirlockProvenance",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
@@ -59,7 +65,7 @@ let package = Package(
         .target(
             name: "AirlockCLI",
             dependencies: [
-                "AirlockSandbox", "AirlockCore", "AirlockProfile",
+                "AirlockSandbox", "AirlockCore", "AirlockProfile", "AirlockProvenance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -73,6 +79,9 @@ let package = Package(
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
         .testTarget(name: "AirlockProfileTests", dependencies: ["AirlockProfile", "AirlockCore"]),
         .testTarget(name: "AirlockOSTests", dependencies: ["AirlockOS"]),
+        .testTarget(
+            name: "AirlockProvenanceTests", dependencies: ["AirlockProvenance", "AirlockCore"],
+            exclude: ["verify_dsse.py"]),
         .testTarget(
             name: "AirlockSandboxTests",
             dependencies: ["AirlockSandbox", "AirlockCLI", "AirlockOS"],

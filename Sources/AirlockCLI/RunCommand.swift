@@ -1,5 +1,6 @@
 import AirlockCore
 import AirlockProfile
+import AirlockProvenance
 import AirlockSandbox
 import ArgumentParser
 import Foundation
@@ -26,6 +27,16 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Do not stream the log to the terminal (it is still saved).")
     var quiet = false
 
+    @Option(
+        name: .customLong("builder-id"),
+        help:
+            "The runner identity recorded in provenance (default: $AIRLOCK_BUILDER_ID or urn:airlock:runner:<hostname>)."
+    )
+    var builderID: String?
+
+    @Option(name: .customLong("key-type"), help: "Key type if a signing key must be generated: ed25519 or ecdsa-p256.")
+    var keyType: String = "ed25519"
+
     func run() throws {
         throw ExitCode(execute())
     }
@@ -47,9 +58,25 @@ struct RunCommand: ParsableCommand {
             let report = try JobRunner(sandbox: sandbox).run(
                 job: job, profile: profile, outDir: outDir, console: quiet ? nil : FileHandle.standardOutput)
             if report.exitCode == 0 {
+                // Sign by default: the key is generated on first use, in the state directory.
+                guard let alg = KeyAlgorithm(rawValue: keyType) else {
+                    throw AirlockError(
+                        .usage, "--key-type '\(keyType)' is not a key type", hint: "use ed25519 or ecdsa-p256")
+                }
+                let att = try JobRunner(sandbox: sandbox).attest(
+                    report: report, job: job, profile: profile, outDir: outDir,
+                    options: AttestationOptions(
+                        keyDirectory: sandbox.state.path + "/keys",
+                        builderID: builderID ?? AttestationOptions.defaultBuilderID, keyAlgorithm: alg))
+                if let k = att.generatedKeyPath {
+                    info(
+                        "generated a signing key at \(k) (public: \(att.publicKeyPath ?? "")); `airlock keys public` prints it"
+                    )
+                }
                 info(
                     "job '\(job.name)' succeeded; outputs: \(report.outputs.joined(separator: ", ")); log: \(report.logPath)"
                 )
+                info("provenance: \(att.provenancePath) (key \(att.keyID.prefix(16))…); SBOM: \(att.sbomPath)")
             } else {
                 let step = report.failedStep.map { " in step '\($0)'" } ?? ""
                 info(

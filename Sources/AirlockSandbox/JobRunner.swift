@@ -27,6 +27,12 @@ public struct JobReport: Sendable {
     public var sourceDateEpoch: Int64
     /// A message for the person at the keyboard when the job failed.
     public var failureMessage: String?
+    /// Digests of the inputs as the job saw them in its workspace (paths relative to it).
+    public var inputDigests: [FileHasher.Entry] = []
+    /// Digests of the collected outputs (paths relative to the out dir; SHA-1 too, for SPDX).
+    public var outputDigests: [FileHasher.Entry] = []
+    /// The limits the steps ran with.
+    public var limits: SandboxSpec.Limits
 }
 
 /// Runs a `Job`: fresh workspace with the inputs, one sandbox per step (sharing the workspace,
@@ -70,6 +76,12 @@ public final class JobRunner: @unchecked Sendable {
             }
         }
         if newest == 0, let f = job.sourceFile { newest = Self.newestMTime(f) }
+        // What the build saw: the inputs' digests as copied into the workspace.
+        let inputDigests = try FileHasher.hash(
+            root: workspace.path,
+            paths: job.inputs.map {
+                $0.hasPrefix("/") ? ($0 as NSString).lastPathComponent : ($0 as NSString).standardizingPath
+            })
         let epoch = job.sourceDateEpoch ?? newest
 
         var limits = SandboxSpec.Limits(profile: profile.limits)
@@ -77,6 +89,7 @@ public final class JobRunner: @unchecked Sendable {
         if let p = job.resources.pids { limits.pids = p }
         if let c = job.resources.cpus { limits.cpus = c }
         let timeout = job.timeout ?? profile.limits.timeout
+        limits.timeout = timeout
         let deadline = timeout.map { Date().addingTimeInterval($0) }
 
         let logPath = outDir + "/" + job.name + ".log"
@@ -118,10 +131,12 @@ public final class JobRunner: @unchecked Sendable {
         }
 
         var outputs: [String] = []
+        var outputDigests: [FileHasher.Entry] = []
         if exitCode == 0 {
             do {
                 outputs = try OutputCollector.collect(
                     patterns: job.outputs, workspace: workspace.path, to: outDir, jobFile: jobFile)
+                outputDigests = try FileHasher.hash(root: outDir, paths: outputs, sha1: true)
             } catch let e as AirlockError {
                 exitCode = 1
                 failure = e.message
@@ -134,7 +149,8 @@ public final class JobRunner: @unchecked Sendable {
                 : "==> job '\(job.name)' failed with exit status \(exitCode)\n")
         return JobReport(
             exitCode: exitCode, steps: steps, failedStep: failedStep, timedOut: timedOut, outputs: outputs,
-            logPath: logPath, startedOn: started, finishedOn: Date(), sourceDateEpoch: epoch, failureMessage: failure)
+            logPath: logPath, startedOn: started, finishedOn: Date(), sourceDateEpoch: epoch, failureMessage: failure,
+            inputDigests: inputDigests, outputDigests: outputDigests, limits: limits)
     }
 
     static func describeFailure(step: String, result r: SandboxResult, timeout: Double?, limits: SandboxSpec.Limits)
