@@ -46,8 +46,9 @@ demo: build
 test: build $(PROBE)
 	@scripts/fetch-reference-profiles.sh >/dev/null
 	@scripts/install-python-tools.sh
+	@scripts/start-services.sh
 	AIRLOCK_PROBE=$(CURDIR)/$(PROBE) AIRLOCK_HELPER=$(CURDIR)/$(BUILD_DIR)/airlock-helper \
-	  $(SWIFT) test
+	  $(SWIFT) test; rc=$$?; scripts/stop-services.sh; exit $$rc
 	@scripts/test-unprivileged.sh
 
 test-unit: deps

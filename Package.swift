@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
     ],
     targets: [
         // ── C boundary ────────────────────────────────────────────────────────
@@ -52,11 +53,23 @@ let package = Package(
             name: "AirlockProvenance",
             dependencies: ["AirlockCore", .product(name: "Crypto", package: "swift-crypto")]),
 
+        // Secrets: job syntax, brokers, the embedded encrypted store, leases, masking.
+        .target(
+            name: "AirlockSecrets",
+            dependencies: ["AirlockCore", .product(name: "Crypto", package: "swift-crypto")]),
+        // The OpenBao / Vault broker: the only module that imports AsyncHTTPClient.
+        .target(
+            name: "AirlockVault",
+            dependencies: [
+                "AirlockSecrets", "AirlockCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
+
         // ── sandbox runtime ───────────────────────────────────────────────────
         .target(
             name: "AirlockSandbox",
             dependencies: [
-                "AirlockOS", "AirlockCore", "AirlockProfile", "AirlockProvenance",
+                "AirlockOS", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -65,7 +78,8 @@ let package = Package(
         .target(
             name: "AirlockCLI",
             dependencies: [
-                "AirlockSandbox", "AirlockCore", "AirlockProfile", "AirlockProvenance",
+                "AirlockSandbox", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
+                "AirlockVault",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -79,6 +93,8 @@ let package = Package(
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
         .testTarget(name: "AirlockProfileTests", dependencies: ["AirlockProfile", "AirlockCore"]),
         .testTarget(name: "AirlockOSTests", dependencies: ["AirlockOS"]),
+        .testTarget(name: "AirlockSecretsTests", dependencies: ["AirlockSecrets", "AirlockCore"]),
+        .testTarget(name: "AirlockVaultTests", dependencies: ["AirlockVault", "AirlockSecrets", "AirlockCore"]),
         .testTarget(
             name: "AirlockProvenanceTests", dependencies: ["AirlockProvenance", "AirlockCore"],
             exclude: ["verify_dsse.py"]),

@@ -54,9 +54,13 @@ struct RunCommand: ParsableCommand {
             defer { sandbox.close() }
             let forwarder = SignalForwarder(sandbox: sandbox)
             defer { withExtendedLifetime(forwarder) {} }
+            let secrets = try SecretsSetup.context(state: sandbox.state)
+            defer { secrets.transport?.shutdown() }
+            SecretsSetup.replay(secrets.context, brokers: secrets.brokers)
             info("running job '\(job.name)' (\(job.steps.count) step(s), profile '\(profile.name)')")
             let report = try JobRunner(sandbox: sandbox).run(
-                job: job, profile: profile, outDir: outDir, console: quiet ? nil : FileHandle.standardOutput)
+                job: job, profile: profile, outDir: outDir, console: quiet ? nil : FileHandle.standardOutput,
+                secrets: secrets.context)
             if report.exitCode == 0 {
                 // Sign by default: the key is generated on first use, in the state directory.
                 guard let alg = KeyAlgorithm(rawValue: keyType) else {

@@ -14,14 +14,21 @@ import Foundation
 /// timeout: 10m
 /// resources: {memory: 1GiB, pids: 256, cpus: 2}
 /// sourceDateEpoch: 1700000000
+/// secrets:                   # names unique, [A-Za-z_][A-Za-z0-9_.-]*
+///   - name: deploy_token
+///     source: vault:secret/ci/deploy#token    # or local:NAME, vault-dynamic:PATH[#FIELD]
+///     ttl: 15m               # optional
+///     delivery: file         # file (default, /run/secrets/NAME) or env
 /// ```
 public enum JobLoader {
     /// The fields a job file may contain.
     public static let fields = [
         "name", "profile", "inputs", "steps", "env", "outputs", "timeout", "resources", "sourceDateEpoch",
+        "secrets",
     ]
     static let stepFields = ["name", "run"]
     static let resourceFields = ["memory", "pids", "cpus"]
+    static let secretFields = ["name", "source", "ttl", "delivery"]
 
     /// Parses and validates job YAML. `file` names the source in messages. Inputs are not
     /// checked against the file system (see `load(path:)`).
@@ -132,9 +139,11 @@ public enum JobLoader {
             epoch = Int64(e)
         }
 
+        let secrets = try map["secrets"].map { try parseSecrets($0, env: env) } ?? []
+
         let job = Job(
             name: name, profile: profile, inputs: inputs, steps: steps, env: env, outputs: outputs,
-            timeout: timeout, resources: resources, sourceDateEpoch: epoch, sourceFile: nil)
+            timeout: timeout, resources: resources, secrets: secrets, sourceDateEpoch: epoch, sourceFile: nil)
         return (job, inputNodes)
     }
 
@@ -177,6 +186,68 @@ public enum JobLoader {
             env.append((entry.key, value))
         }
         return env
+    }
+
+    static func parseSecrets(_ node: YAMLNode, env: [(key: String, value: String)]) throws -> [Job.SecretEntry] {
+        var entries: [Job.SecretEntry] = []
+        var firstLine: [String: Int] = [:]
+        for item in try node.sequence() {
+            let m = try item.mapping(allowedKeys: secretFields)
+            let nameNode = try m.required("name", hint: "add the name the job sees, e.g. 'name: deploy_token'")
+            let name = try nameNode.nonEmptyString()
+            guard Job.SecretEntry.isValidName(name) else {
+                let fixed = String(
+                    name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) ? $0 : "_" })
+                let suggestion = Job.SecretEntry.isValidName(fixed) ? fixed : "_" + fixed
+                throw nameNode.error(
+                    "secret name '\(name)' must start with a letter or '_' and contain only letters, digits, '_', '.' and '-'",
+                    hint: "use a name like '\(suggestion)'")
+            }
+            if let line = firstLine[name] {
+                throw nameNode.error(
+                    "secret name '\(name)' is used twice (first on line \(line))",
+                    hint: "give every secret its own name")
+            }
+            firstLine[name] = nameNode.location.line ?? 0
+
+            let sourceNode = try m.required(
+                "source", hint: "add where it comes from: \(Job.SecretEntry.sourceSyntax)")
+            let source = try sourceNode.nonEmptyString()
+            do {
+                _ = try Job.SecretEntry.parseSource(source)
+            } catch let e as AirlockError {
+                throw sourceNode.error("\(sourceNode.fieldDescription): \(e.message)", hint: e.hint)
+            }
+
+            var ttl: Double?
+            if let n = m["ttl"] {
+                let t = try n.duration()
+                guard t > 0 else { throw n.error("\(n.fieldDescription) must be positive") }
+                ttl = t
+            }
+
+            var delivery = Job.SecretEntry.Delivery.file
+            if let n = m["delivery"] {
+                delivery = Job.SecretEntry.Delivery(
+                    rawValue: try n.oneOf(Job.SecretEntry.Delivery.allCases.map(\.rawValue)))!
+            }
+            if delivery == .env {
+                guard isEnvName(name) else {
+                    throw nameNode.error(
+                        "secret '\(name)' is delivered as an environment variable but is not a valid variable name",
+                        hint:
+                            "use only letters, digits and '_' (e.g. '\(name.map { $0 == "." || $0 == "-" ? "_" : String($0) }.joined())'), or use 'delivery: file'"
+                    )
+                }
+                if env.contains(where: { $0.key == name }) {
+                    throw nameNode.error(
+                        "secret '\(name)' is delivered as an environment variable that 'env' also sets",
+                        hint: "remove '\(name)' from 'env', or rename the secret")
+                }
+            }
+            entries.append(Job.SecretEntry(name: name, source: source, ttl: ttl, delivery: delivery))
+        }
+        return entries
     }
 
     static func isNameCharacter(_ c: Character) -> Bool {

@@ -12,6 +12,8 @@ public struct HelperConfig: Hashable, Sendable {
         case tmpfs(path: String, size: UInt64, mode: UInt32, uid: UInt32, gid: UInt32)
         case directory(path: String, mode: UInt32, uid: UInt32, gid: UInt32)
         case file(path: String, mode: UInt32, contents: String)
+        /// A file handed to the given ids (e.g. a secret: mode 0400, the job's uid).
+        case ownedFile(path: String, mode: UInt32, uid: UInt32, gid: UInt32, contents: String)
         case symlink(target: String, path: String)
         /// A fresh `/proc` for the sandbox's pid namespace.
         case proc
@@ -101,6 +103,8 @@ public struct HelperConfig: Hashable, Sendable {
             case let .directory(p, mode, uid, gid):
                 put("dir", p, String(mode), String(uid), String(gid))
             case let .file(p, mode, contents): put("file", p, String(mode), contents)
+            case let .ownedFile(p, mode, uid, gid, contents):
+                put("owned_file", p, String(mode), String(uid), String(gid), contents)
             case let .symlink(t, p): put("symlink", t, p)
             case .proc: put("proc")
             case let .dev(shm): put("dev", String(shm))
@@ -130,7 +134,7 @@ public struct HelperConfig: Hashable, Sendable {
             switch m {
             case let .roBind(s, d), let .rwBind(s, d): all += [s, d]
             case let .tmpfs(p, _, _, _, _), let .directory(p, _, _, _): all.append(p)
-            case let .file(p, _, c): all += [p, c]
+            case let .file(p, _, c), let .ownedFile(p, _, _, _, c): all += [p, c]
             case let .symlink(t, p): all += [t, p]
             case .proc, .dev: break
             }

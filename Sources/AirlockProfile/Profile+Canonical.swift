@@ -41,6 +41,7 @@ extension Profile {
                 "rootSize": .uint(filesystem.rootSize),
             ]),
             "network": .string(network.rawValue),
+            "secrets": .object(["allowEnv": .bool(allowSecretEnv)]),
             "capabilities": .array(capabilities.map(JSONValue.string)),
             "limits": .object([
                 "memory": opt(limits.memory, JSONValue.uint),

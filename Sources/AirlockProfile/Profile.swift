@@ -16,12 +16,16 @@ public struct Profile: Hashable, Sendable {
     public var limits: LimitsSpec
     /// Capabilities kept in the sandbox. Airlock only accepts an empty list today.
     public var capabilities: [String]
+    /// Whether jobs may receive secrets as environment variables (`secrets.allowEnv`). Off by
+    /// default: the environment leaks into child processes, core files and `/proc/*/environ`.
+    public var allowSecretEnv: Bool
 
     public init(
         name: String, description: String = "", lineage: [String] = [], seccomp: SeccompSpec,
         filesystem: FilesystemSpec, network: NetworkMode = .none, limits: LimitsSpec = .init(),
-        capabilities: [String] = []
+        capabilities: [String] = [], allowSecretEnv: Bool = false
     ) {
+        self.allowSecretEnv = allowSecretEnv
         self.name = name
         self.description = description
         self.lineage = lineage

@@ -42,6 +42,8 @@ struct ProfileFragment {
     var rootSize: UInt64?
     var network: NetworkMode?
     var capabilities: [String]?
+    /// `secrets.allowEnv`: whether jobs may take secrets as environment variables.
+    var allowSecretEnv: Bool?
     var limits = LimitsPatch()
     var warnings: [String] = []
 }

@@ -19,6 +19,7 @@ enum ProfileMerger {
         var network = NetworkMode.none
         var limits = LimitsSpec()
         var capabilities: [String] = []
+        var allowSecretEnv = false
 
         for f in lineage {
             warnings += f.warnings
@@ -53,6 +54,7 @@ enum ProfileMerger {
             if let v = f.rootSize { fs.rootSize = v }
             if let v = f.network { network = v }
             if let v = f.capabilities { capabilities = v }
+            if let v = f.allowSecretEnv { allowSecretEnv = v }
             if let v = f.limits.memory { limits.memory = v }
             if let v = f.limits.pids { limits.pids = v }
             if let v = f.limits.cpus { limits.cpus = v }
@@ -83,7 +85,8 @@ enum ProfileMerger {
 
         let profile = Profile(
             name: top.name, description: description, lineage: lineage.map(\.name), seccomp: seccomp,
-            filesystem: fs, network: network, limits: limits, capabilities: capabilities)
+            filesystem: fs, network: network, limits: limits, capabilities: capabilities,
+            allowSecretEnv: allowSecretEnv)
         return LoadedProfile(
             profile: profile, warnings: warnings,
             sources: lineage.map { .init(name: $0.name, file: $0.file, bytes: $0.bytes) })

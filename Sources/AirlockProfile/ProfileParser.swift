@@ -4,7 +4,7 @@ import AirlockCore
 /// with located errors (`default.yaml:42:15: unknown syscall 'ptrac' in seccomp.rules[3].names`).
 struct ProfileParser {
     static let topFields = [
-        "name", "description", "extends", "seccomp", "filesystem", "network", "capabilities", "limits",
+        "name", "description", "extends", "seccomp", "filesystem", "network", "capabilities", "limits", "secrets",
     ]
     static let seccompFields = ["defaultAction", "defaultErrno", "rules"]
     static let ruleFields = ["names", "action", "errno", "args", "why"]
@@ -56,6 +56,10 @@ struct ProfileParser {
             fragment.capabilities = []
         }
         if let n = map["limits"] { try parseLimits(n, into: &fragment) }
+        if let n = map["secrets"] {
+            let m = try n.mapping(allowedKeys: ["allowEnv"])
+            if let e = m["allowEnv"] { fragment.allowSecretEnv = try e.bool() }
+        }
     }
 
     // MARK: seccomp

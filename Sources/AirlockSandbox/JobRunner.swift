@@ -1,6 +1,7 @@
 import AirlockCore
 import AirlockOS
 import AirlockProfile
+import AirlockSecrets
 import Foundation
 
 /// What happened to one step.
@@ -42,7 +43,12 @@ public final class JobRunner: @unchecked Sendable {
     public let sandbox: Sandbox
     public init(sandbox: Sandbox) { self.sandbox = sandbox }
 
-    public func run(job: Job, profile: Profile, outDir: String, console: FileHandle?) throws -> JobReport {
+    /// Run `job`. When it declares `secrets:`, `secrets` says where they come from; they are issued
+    /// after the inputs are in place, delivered to every step, masked in the log, and revoked when
+    /// the job ends, however it ends.
+    public func run(job: Job, profile: Profile, outDir: String, console: FileHandle?, secrets: SecretsContext? = nil)
+        throws -> JobReport
+    {
         let started = Date()
         let jobFile = job.sourceFile ?? "<job>"
         let jobDir = ((job.sourceFile ?? FileManager.default.currentDirectoryPath + "/job.yaml") as NSString)
@@ -92,65 +98,122 @@ public final class JobRunner: @unchecked Sendable {
         limits.timeout = timeout
         let deadline = timeout.map { Date().addingTimeInterval($0) }
 
-        let logPath = outDir + "/" + job.name + ".log"
-        let sink = try LogSink(logPath: logPath, console: console, limit: profile.limits.logLimit)
-        let devnull = try OwnedFD.open("/dev/null", O_RDONLY)
-        var steps: [StepReport] = []
-        var failure: String?
-        var failedStep: String?
-        var exitCode: Int32 = 0
-        var timedOut = false
-        defer { sink.finish() }
-
-        for (i, step) in job.steps.enumerated() {
-            sink.note("==> [\(i + 1)/\(job.steps.count)] \(step.name)\n")
-            var stepLimits = limits
-            if let d = deadline {
-                let left = d.timeIntervalSinceNow
-                if left <= 0 { timedOut = true; exitCode = 124; failedStep = step.name; break }
-                stepLimits.timeout = left
-            }
-            let spec = SandboxSpec(
-                profile: profile, command: ["/bin/sh", "-e", "-c", step.run], environment: job.env,
-                workspace: workspace.path, limits: stepLimits, workingDirectory: "/workspace",
-                stdio: (devnull.raw, sink.writeEnd.raw, sink.writeEnd.raw), sourceDateEpoch: epoch)
-            let r = try sandbox.runBlocking(spec, identity: identity)
-            steps.append(StepReport(name: step.name, exitCode: r.exitCode, duration: r.duration, result: r))
-            if r.exitCode != 0 {
-                exitCode = r.exitCode
-                failedStep = step.name
-                timedOut = r.timedOut
-                failure = Self.describeFailure(step: step.name, result: r, timeout: timeout, limits: stepLimits)
-                sink.note("==> step '\(step.name)' failed: \(failure!)\n")
-                break
-            }
-            sink.note("==> step '\(step.name)' finished in \(String(format: "%.2f", r.duration))s\n")
-        }
-        if timedOut && failure == nil {
-            failure = "the job timed out after \(Int(timeout ?? 0))s"
+        // Secrets: checked before anything is issued, issued once for the whole job.
+        let requests = try job.secrets.map { try SecretRequest(entry: $0) }
+        if let envSecret = requests.first(where: { $0.delivery == .env }), !profile.allowSecretEnv {
+            throw AirlockError(
+                .init("secrets.env-not-allowed"),
+                "\(jobFile): secret '\(envSecret.name)' asks for delivery: env, which profile '\(profile.name)' does not allow",
+                hint:
+                    "use the default file delivery (/run/secrets/\(envSecret.name)), or a profile with `secrets: {allowEnv: true}`"
+            )
         }
 
-        var outputs: [String] = []
-        var outputDigests: [FileHasher.Entry] = []
-        if exitCode == 0 {
-            do {
-                outputs = try OutputCollector.collect(
-                    patterns: job.outputs, workspace: workspace.path, to: outDir, jobFile: jobFile)
-                outputDigests = try FileHasher.hash(root: outDir, paths: outputs, sha1: true)
-            } catch let e as AirlockError {
-                exitCode = 1
-                failure = e.message
-                sink.note("==> \(e.message)\n")
+        func runSteps(_ issued: [IssuedSecret]) throws -> JobReport {
+            var secretFiles: [(name: String, contents: String)] = []
+            var secretEnv: [(key: String, value: String)] = []
+            for s in issued {
+                let text = try s.value.withBytes { bytes -> String in
+                    guard !bytes.contains(0), let t = String(bytes: bytes, encoding: .utf8) else {
+                        throw AirlockError(
+                            .init("secrets.binary"), "secret '\(s.request.name)' is not UTF-8 text without NUL bytes",
+                            hint: "store binary secrets base64-encoded and decode them in the job")
+                    }
+                    return t
+                }
+                if s.request.delivery == .env {
+                    secretEnv.append((s.request.name, text))
+                } else {
+                    secretFiles.append((s.request.name, text))
+                }
             }
+            let masker = issued.isEmpty ? nil : SecretMasker(secrets: issued.map(\.value))
+            let logPath = outDir + "/" + job.name + ".log"
+            let sink = try LogSink(logPath: logPath, console: console, limit: profile.limits.logLimit, filter: masker)
+            let devnull = try OwnedFD.open("/dev/null", O_RDONLY)
+            var steps: [StepReport] = []
+            var failure: String?
+            var failedStep: String?
+            var exitCode: Int32 = 0
+            var timedOut = false
+            defer { sink.finish() }
+
+            for (i, step) in job.steps.enumerated() {
+                sink.note("==> [\(i + 1)/\(job.steps.count)] \(step.name)\n")
+                var stepLimits = limits
+                if let d = deadline {
+                    let left = d.timeIntervalSinceNow
+                    if left <= 0 { timedOut = true; exitCode = 124; failedStep = step.name; break }
+                    stepLimits.timeout = left
+                }
+                var spec = SandboxSpec(
+                    profile: profile, command: ["/bin/sh", "-e", "-c", step.run], environment: job.env + secretEnv,
+                    workspace: workspace.path, limits: stepLimits, workingDirectory: "/workspace",
+                    stdio: (devnull.raw, sink.writeEnd.raw, sink.writeEnd.raw), sourceDateEpoch: epoch)
+                spec.secretFiles = secretFiles
+                let r = try sandbox.runBlocking(spec, identity: identity)
+                steps.append(StepReport(name: step.name, exitCode: r.exitCode, duration: r.duration, result: r))
+                if r.exitCode != 0 {
+                    exitCode = r.exitCode
+                    failedStep = step.name
+                    timedOut = r.timedOut
+                    failure = Self.describeFailure(step: step.name, result: r, timeout: timeout, limits: stepLimits)
+                    sink.note("==> step '\(step.name)' failed: \(failure!)\n")
+                    break
+                }
+                sink.note("==> step '\(step.name)' finished in \(String(format: "%.2f", r.duration))s\n")
+            }
+            if timedOut && failure == nil {
+                failure = "the job timed out after \(Int(timeout ?? 0))s"
+            }
+
+            var outputs: [String] = []
+            var outputDigests: [FileHasher.Entry] = []
+            if exitCode == 0 {
+                do {
+                    outputs = try OutputCollector.collect(
+                        patterns: job.outputs, workspace: workspace.path, to: outDir, jobFile: jobFile)
+                    outputDigests = try FileHasher.hash(root: outDir, paths: outputs, sha1: true)
+                } catch let e as AirlockError {
+                    exitCode = 1
+                    failure = e.message
+                    sink.note("==> \(e.message)\n")
+                }
+            }
+            sink.note(
+                exitCode == 0
+                    ? "==> job '\(job.name)' succeeded; \(outputs.count) output(s) in \(outDir)\n"
+                    : "==> job '\(job.name)' failed with exit status \(exitCode)\n")
+            return JobReport(
+                exitCode: exitCode, steps: steps, failedStep: failedStep, timedOut: timedOut, outputs: outputs,
+                logPath: logPath, startedOn: started, finishedOn: Date(), sourceDateEpoch: epoch,
+                failureMessage: failure,
+                inputDigests: inputDigests, outputDigests: outputDigests, limits: limits)
         }
-        sink.note(
-            exitCode == 0
-                ? "==> job '\(job.name)' succeeded; \(outputs.count) output(s) in \(outDir)\n"
-                : "==> job '\(job.name)' failed with exit status \(exitCode)\n")
-        return JobReport(
-            exitCode: exitCode, steps: steps, failedStep: failedStep, timedOut: timedOut, outputs: outputs,
-            logPath: logPath, startedOn: started, finishedOn: Date(), sourceDateEpoch: epoch, failureMessage: failure,
-            inputDigests: inputDigests, outputDigests: outputDigests, limits: limits)
+
+        if requests.isEmpty { return try runSteps([]) }
+        guard let secrets else {
+            throw AirlockError(
+                .init("secrets.no-broker"), "\(jobFile): the job declares secrets but no secret broker is configured",
+                hint:
+                    "`airlock run` uses the embedded store (`airlock secrets put NAME`) and OpenBao when AIRLOCK_VAULT_ADDR is set"
+            )
+        }
+        let ttl = (limits.timeout ?? 3600) + 30
+        secretEnvWarned(requests)
+        return try SecretScope.withSecrets(
+            broker: secrets.broker, journal: secrets.journal, access: secrets.access,
+            jobID: secrets.jobID ?? UUID().uuidString.lowercased(),
+            requests: requests, ttl: ttl, body: runSteps)
+    }
+
+    private func secretEnvWarned(_ requests: [SecretRequest]) {
+        for r in requests where r.delivery == .env {
+            FileHandle.standardError.write(
+                Data(
+                    "airlock: warning: secret '\(r.name)' is delivered as an environment variable; child processes inherit it\n"
+                        .utf8))
+        }
     }
 
     static func describeFailure(step: String, result r: SandboxResult, timeout: Double?, limits: SandboxSpec.Limits)
@@ -181,3 +244,21 @@ public final class JobRunner: @unchecked Sendable {
         return newest
     }
 }
+
+/// Where a job's secrets come from and where their leases are recorded.
+public struct SecretsContext: Sendable {
+    public var broker: any SecretBroker
+    public var journal: LeaseJournal
+    public var access: SecretAccessLog
+    /// The job's id in leases and policies; random when nil.
+    public var jobID: String?
+
+    public init(broker: any SecretBroker, journal: LeaseJournal, access: SecretAccessLog, jobID: String? = nil) {
+        self.broker = broker
+        self.journal = journal
+        self.access = access
+        self.jobID = jobID
+    }
+}
+
+extension SecretMasker: OutputFilter {}

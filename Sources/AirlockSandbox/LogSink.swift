@@ -1,6 +1,13 @@
 import AirlockOS
 import Foundation
 
+/// Rewrites a job's output before anyone sees it (the secret masker). Streaming: it may hold
+/// back a tail across chunks, which `flush` releases at the end.
+public protocol OutputFilter: AnyObject {
+    func process(_ chunk: [UInt8]) -> [UInt8]
+    func flush() -> [UInt8]
+}
+
 /// Drains a job's output pipe on its own thread: every chunk goes to the live console (if any)
 /// and to the saved log, until `limit` bytes have been captured; past that, output is still
 /// drained (so the job never blocks) but dropped, and a notice is written once.
@@ -14,13 +21,16 @@ public final class LogSink: @unchecked Sendable {
     private var captured: UInt64 = 0
     private var truncated = false
     private let done = DispatchSemaphore(value: 0)
+    private let filter: OutputFilter?
 
     /// Bytes captured in the saved log so far.
     public var capturedBytes: UInt64 { lock.lock(); defer { lock.unlock() }; return captured }
     /// Whether output was dropped at the limit.
     public var wasTruncated: Bool { lock.lock(); defer { lock.unlock() }; return truncated }
 
-    public init(logPath: String, console: FileHandle?, limit: UInt64) throws {
+    /// `filter` (e.g. the secret masker) sees the job's bytes before the console and the file.
+    public init(logPath: String, console: FileHandle?, limit: UInt64, filter: OutputFilter? = nil) throws {
+        self.filter = filter
         let (r, w) = try OwnedFD.pipe()
         readEnd = r
         writeEnd = w
@@ -36,7 +46,10 @@ public final class LogSink: @unchecked Sendable {
     }
 
     private func pump() {
-        while let chunk = try? readEnd.read(), !chunk.isEmpty { emit(chunk, fromJob: true) }
+        while let chunk = try? readEnd.read(), !chunk.isEmpty {
+            emit(filter.map { $0.process(chunk) } ?? chunk, fromJob: true)
+        }
+        if let tail = filter?.flush(), !tail.isEmpty { emit(tail, fromJob: true) }
         done.signal()
     }
 

@@ -64,6 +64,19 @@ enum MountPlan {
         }
         return ops
     }
+
+    /// `/run/secrets`: a small tmpfs only the job's uid can read, one 0400 file per secret.
+    static func secrets(_ files: [(name: String, contents: String)]) -> [HelperConfig.MountOp] {
+        guard !files.isEmpty else { return [] }
+        let job = SandboxIdentity.jobID
+        let size = UInt64(files.reduce(0) { $0 + $1.contents.utf8.count }) + (64 << 10)
+        var ops: [HelperConfig.MountOp] = [.tmpfs(path: "/run/secrets", size: size, mode: 0o500, uid: job, gid: job)]
+        for f in files {
+            ops.append(
+                .ownedFile(path: "/run/secrets/" + f.name, mode: 0o400, uid: job, gid: job, contents: f.contents))
+        }
+        return ops
+    }
 }
 
 /// Mount plans by what they depend on, so repeated launches of one profile skip the host lookups.

@@ -43,6 +43,9 @@ public struct SandboxSpec: Sendable {
     public var hostname: String
     /// `SOURCE_DATE_EPOCH` for the job; nil leaves it unset.
     public var sourceDateEpoch: Int64?
+    /// Files placed at `/run/secrets/<name>` (mode 0400, the job's uid) on a tmpfs that exists
+    /// only inside the sandbox. The bytes travel to the helper in a memfd, never via the disk.
+    public var secretFiles: [(name: String, contents: String)] = []
 
     public init(
         profile: Profile, command: [String], environment: [(key: String, value: String)] = [],

@@ -270,6 +270,15 @@ static void parse_config(void) {
             m->b = next_token();
             m->mode = (unsigned)next_ulong();
             m->a = next_token();
+            m->uid = (uid_t)-1; /* keep the creator (the setup ids) */
+            m->gid = (gid_t)-1;
+        } else if (!strcmp(op, "owned_file")) {
+            m = add_mount(M_FILE);
+            m->b = next_token();
+            m->mode = (unsigned)next_ulong();
+            m->uid = (uid_t)next_ulong();
+            m->gid = (gid_t)next_ulong();
+            m->a = next_token();
         } else if (!strcmp(op, "symlink")) {
             m = add_mount(M_SYMLINK);
             m->a = next_token();
@@ -636,6 +645,9 @@ static __attribute__((noreturn)) void child_main(int sync_fd) {
             if (fd < 0) fail(AIRLOCK_STAGE_FILE, m->b);
             size_t n = strlen(m->a);
             if (write(fd, m->a, n) != (ssize_t)n) fail(AIRLOCK_STAGE_FILE, m->b);
+            /* Secrets: handed to the job's uid, mode 0400, on the sandbox's own tmpfs. */
+            if (m->uid != (uid_t)-1 && fchown(fd, m->uid, m->gid) < 0) fail(AIRLOCK_STAGE_FILE, m->b);
+            if (fchmod(fd, m->mode) < 0) fail(AIRLOCK_STAGE_FILE, m->b);
             close(fd);
             break;
         }
