@@ -55,7 +55,8 @@ test-unit: deps
 	$(SWIFT) test --filter 'AirlockCoreTests|AirlockProfileTests|AirlockOSTests'
 
 bench: release
-	$(RELEASE_DIR)/airlock-bench | tee Benchmarks/results.md
+	@scripts/start-services.sh
+	$(RELEASE_DIR)/airlock-bench | tee Benchmarks/results.md; rc=$$?; scripts/stop-services.sh; exit $$rc
 
 lint:
 	swift format lint --strict --recursive Sources Tests Package.swift

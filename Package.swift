@@ -87,7 +87,9 @@ let package = Package(
         // `make bench`: start-up against bubblewrap, seccomp overhead.
         .executableTarget(
             name: "airlock-bench",
-            dependencies: ["AirlockSandbox", "AirlockProfile", "AirlockOS", "AirlockCore"]),
+            dependencies: [
+                "AirlockSandbox", "AirlockProfile", "AirlockOS", "AirlockCore", "AirlockSecrets", "AirlockVault",
+            ]),
 
         // ── tests ─────────────────────────────────────────────────────────────
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
