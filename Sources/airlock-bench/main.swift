@@ -270,8 +270,10 @@ if let envText = try? String(contentsOfFile: repo + "/.build/services/env", enco
         print("| secrets | median | p90 |")
         print("|---|---|---|")
         print(String(format: "| 1 KV v2 value | %.1f ms | %.1f ms |", median(kv) * 1000, percentile(kv, 0.9) * 1000))
-        print(String(format: "| 1 KV v2 value + 1 PostgreSQL credential (dynamic lease) | %.1f ms | %.1f ms |",
-                     median(both) * 1000, percentile(both, 0.9) * 1000))
+        print(
+            String(
+                format: "| 1 KV v2 value + 1 PostgreSQL credential (dynamic lease) | %.1f ms | %.1f ms |",
+                median(both) * 1000, percentile(both, 0.9) * 1000))
         print("")
         print("target: ≤ 25 ms")
     }
