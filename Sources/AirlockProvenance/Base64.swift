@@ -1,3 +1,5 @@
+import AirlockCore
+
 /// Base64 as DSSE uses it: standard alphabet with padding when writing; standard or URL-safe,
 /// padded or not, when reading (the DSSE protocol says verifiers MUST accept either alphabet).
 /// Works on `[UInt8]` so buffers holding key material stay in memory this module can zero.

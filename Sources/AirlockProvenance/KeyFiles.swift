@@ -30,9 +30,9 @@ public enum KeyFiles {
         let key = SigningKey.generate(algorithm)
         var privatePEM = Array(key.pemRepresentation.utf8)
         defer { zeroize(&privatePEM) }
-        try SecureFile.createNew(privatePath, contents: privatePEM, mode: 0o600)
+        try PrivateFile.createNew(privatePath, contents: privatePEM, mode: 0o600)
         do {
-            try SecureFile.createNew(publicPath, contents: Array(key.publicKey.pemRepresentation.utf8), mode: 0o644)
+            try PrivateFile.createNew(publicPath, contents: Array(key.publicKey.pemRepresentation.utf8), mode: 0o644)
         } catch {
             // Leave no half-written pair behind.
             try? FileManager.default.removeItem(atPath: privatePath)
@@ -118,6 +118,6 @@ public enum KeyFiles {
                 .missingFile, "cannot create the directory \(parent) for the keys",
                 hint: "check the path and its permissions", cause: error)
         }
-        try SecureFile.makeDirectory(directory, mode: 0o700)
+        try PrivateFile.ensureDirectory(directory, mode: 0o700)
     }
 }

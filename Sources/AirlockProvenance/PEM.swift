@@ -1,3 +1,5 @@
+import AirlockCore
+
 /// A single PEM block (RFC 7468): its label (`PRIVATE KEY`, `PUBLIC KEY`, …) and decoded body.
 /// Parsing works on bytes so that a private key's decoded DER lives in a buffer the caller zeroes.
 struct PEMBlock {

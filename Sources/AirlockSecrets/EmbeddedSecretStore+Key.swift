@@ -19,7 +19,7 @@ extension EmbeddedSecretStore {
             var fresh = [UInt8](repeating: 0, count: 32)
             var rng = SystemRandomNumberGenerator()
             for i in fresh.indices { fresh[i] = UInt8.random(in: 0...255, using: &rng) }
-            defer { zero(&fresh) }
+            defer { zeroize(&fresh) }
             do {
                 try PrivateFile.createNew(keyPath, contents: fresh, mode: 0o600)
             } catch {
@@ -52,7 +52,7 @@ extension EmbeddedSecretStore {
                 .secretStore, "the embedded store's key \(keyPath) is damaged (expected 32 bytes)",
                 hint: "restore it from a backup, or remove \(directory) and put the secrets again")
         }
-        defer { zero(&key) }
+        defer { zeroize(&key) }
         return SymmetricKey(data: key)
     }
 }

@@ -62,7 +62,7 @@ public struct EmbeddedSecretStore: Sendable {
         try Self.validate(name)
         let file = path(for: name)
         guard var sealedBytes = try PrivateFile.readIfExists(file) else { throw unknown(name) }
-        defer { zero(&sealedBytes) }
+        defer { zeroize(&sealedBytes) }
         let key = try loadKey(create: false)
         let tampered = AirlockError(
             .secretTampered,
@@ -75,7 +75,7 @@ public struct EmbeddedSecretStore: Sendable {
         do {
             let box = try ChaChaPoly.SealedBox(combined: sealedBytes[Self.magic.count...])
             var plain = try ChaChaPoly.open(box, using: key, authenticating: Array(name.utf8))
-            defer { zero(&plain) }
+            defer { zeroize(&plain) }
             return SecretValue([UInt8](plain))
         } catch {
             throw tampered

@@ -1,3 +1,4 @@
+import AirlockCore
 import Foundation
 
 /// Replaces secrets in a stream of log bytes with `[MASKED]`.
@@ -62,8 +63,8 @@ public final class SecretMasker: @unchecked Sendable {
     }
 
     deinit {
-        for i in patterns.indices { zero(&patterns[i]) }
-        zero(&held)
+        for i in patterns.indices { zeroize(&patterns[i]) }
+        zeroize(&held)
     }
 
     /// Whether there is nothing to mask (no secret was long enough).
@@ -80,9 +81,9 @@ public final class SecretMasker: @unchecked Sendable {
         }
         var buffer = held
         buffer.append(contentsOf: chunk)
-        zero(&held)
+        zeroize(&held)
         let out = scan(buffer, final: false)
-        zero(&buffer)
+        zeroize(&buffer)
         return out
     }
 
@@ -93,7 +94,7 @@ public final class SecretMasker: @unchecked Sendable {
         var buffer = held
         held = []
         let out = scan(buffer, final: true)
-        zero(&buffer)
+        zeroize(&buffer)
         held = []
         swallow = 0
         return out

@@ -1,4 +1,3 @@
-import AirlockCore
 import Foundation
 
 #if canImport(Glibc)
@@ -9,19 +8,19 @@ import Foundation
     import Darwin
 #endif
 
-/// File operations for the private state of the secrets layer (the store key, sealed secrets,
-/// the lease journal). Every file is created with its final mode in the `open` call itself —
+/// File operations for the runner's private state (signing keys, the secret store's key and
+/// sealed secrets, the lease journal). Every file is created with its final mode in the `open` call itself —
 /// never written first and `chmod`ed afterwards, which would leave it briefly readable — and
 /// symbolic links are never followed.
-enum PrivateFile {
+public enum PrivateFile {
     /// Makes sure `path` is a directory with exactly `mode` owned by us, creating it (and missing
     /// parents, 0700) if needed. A symbolic link in its place is refused.
-    static func ensureDirectory(_ path: String, mode: mode_t = 0o700) throws {
+    public static func ensureDirectory(_ path: String, mode: mode_t = 0o700) throws {
         var st = stat()
         if lstat(path, &st) == 0 {
             guard (st.st_mode & S_IFMT) == S_IFDIR else {
                 throw AirlockError(
-                    .secretStore, "\(path) exists but is not a directory",
+                    .privateFile, "\(path) exists but is not a directory",
                     hint: "move it away; Airlock keeps private state there")
             }
             if st.st_mode & 0o777 != mode {
@@ -40,7 +39,7 @@ enum PrivateFile {
     /// Creates `path` (which must not exist) with `mode`, writes `contents` and fsyncs.
     /// On failure the partial file is removed. Throws with `errno == EEXIST` distinguishable via
     /// `exists`.
-    static func createNew(_ path: String, contents: [UInt8], mode: mode_t = 0o600) throws {
+    public static func createNew(_ path: String, contents: [UInt8], mode: mode_t = 0o600) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw failure("create", path, errno) }
         var ok = false
@@ -57,7 +56,7 @@ enum PrivateFile {
 
     /// Replaces `path` atomically: writes a new 0600 file next to it, fsyncs, renames it over
     /// `path` and fsyncs the directory. Readers see the old or the new contents, never a mix.
-    static func replace(_ path: String, contents: [UInt8], mode: mode_t = 0o600) throws {
+    public static func replace(_ path: String, contents: [UInt8], mode: mode_t = 0o600) throws {
         let dir = (path as NSString).deletingLastPathComponent
         let temp = "\(dir)/.\((path as NSString).lastPathComponent).\(randomHex(8)).tmp"
         try createNew(temp, contents: contents, mode: mode)
@@ -71,7 +70,7 @@ enum PrivateFile {
 
     /// Reads the whole regular file at `path` (not following a symbolic link).
     /// Returns nil when it does not exist.
-    static func readIfExists(_ path: String) throws -> [UInt8]? {
+    public static func readIfExists(_ path: String) throws -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
@@ -80,12 +79,12 @@ enum PrivateFile {
         defer { close(fd) }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
-        defer { zero(&chunk) }
+        defer { zeroize(&chunk) }
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                zero(&out)
+                zeroize(&out)
                 throw failure("read", path, errno)
             }
             if n == 0 { break }
@@ -94,7 +93,7 @@ enum PrivateFile {
                 var bigger = [UInt8]()
                 bigger.reserveCapacity(max(out.capacity * 2, out.count + n))
                 bigger.append(contentsOf: out)
-                zero(&out)
+                zeroize(&out)
                 out = bigger
             }
             out.append(contentsOf: chunk[0..<n])
@@ -105,7 +104,7 @@ enum PrivateFile {
     /// Appends `line` (which ends in a newline) to `path` (created 0600 if missing) under an
     /// exclusive lock on `lockPath`, and fsyncs before returning. If the file ends in a torn
     /// line (no newline), a newline is written first.
-    static func appendLine(_ path: String, _ line: [UInt8], lockPath: String) throws {
+    public static func appendLine(_ path: String, _ line: [UInt8], lockPath: String) throws {
         try withLock(lockPath) {
             let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw failure("open", path, errno) }
@@ -128,7 +127,7 @@ enum PrivateFile {
 
     /// Runs `body` holding an exclusive `flock` on `lockPath` (created 0600). The lock is shared
     /// by every Airlock process using the same state directory.
-    static func withLock<R>(_ lockPath: String, _ body: () throws -> R) throws -> R {
+    public static func withLock<R>(_ lockPath: String, _ body: () throws -> R) throws -> R {
         let fd = open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failure("open", lockPath, errno) }
         defer { close(fd) }
@@ -140,13 +139,13 @@ enum PrivateFile {
     }
 
     /// The file's permission bits, or nil if it does not exist.
-    static func mode(_ path: String) -> mode_t? {
+    public static func mode(_ path: String) -> mode_t? {
         var st = stat()
         guard lstat(path, &st) == 0 else { return nil }
         return st.st_mode & 0o7777
     }
 
-    static func syncDirectory(_ dir: String) {
+    public static func syncDirectory(_ dir: String) {
         let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd >= 0 {
             fsync(fd)
@@ -154,7 +153,7 @@ enum PrivateFile {
         }
     }
 
-    static func writeAll(_ fd: Int32, _ contents: [UInt8], path: String) throws {
+    public static func writeAll(_ fd: Int32, _ contents: [UInt8], path: String) throws {
         var written = 0
         while written < contents.count {
             let n = contents.withUnsafeBytes { raw in write(fd, raw.baseAddress! + written, raw.count - written) }
@@ -166,7 +165,7 @@ enum PrivateFile {
         }
     }
 
-    static func failure(_ call: String, _ path: String, _ code: Int32) -> AirlockError {
+    public static func failure(_ call: String, _ path: String, _ code: Int32) -> AirlockError {
         let reason = String(cString: strerror(code))
         let hint: String
         switch code {
@@ -176,27 +175,28 @@ enum PrivateFile {
         case EEXIST: hint = "remove or move \(path) first"
         default: hint = "check the path and its permissions"
         }
-        return AirlockError(.secretStore, "\(call) \(path) failed: \(reason) (errno \(code))", hint: hint)
+        return AirlockError(.privateFile, "\(call) \(path) failed: \(reason) (errno \(code))", hint: hint)
     }
 }
 
 /// Overwrites a buffer that held secret bytes, then empties it. The storage is released through
 /// the opaque runtime, so the optimizer cannot prove the stores dead.
-func zero(_ bytes: inout [UInt8]) {
+public func zeroize(_ bytes: inout [UInt8]) {
     bytes.withUnsafeMutableBufferPointer { buffer in
         for i in buffer.indices { buffer[i] = 0 }
     }
     bytes.removeAll(keepingCapacity: false)
 }
 
-/// Overwrites a `Data` this module created, then empties it.
-func zero(_ data: inout Data) {
+/// Overwrites a `Data` the caller created, then empties it. Never call it on a `Data` obtained
+/// from another library: swift-crypto's `rawRepresentation` can alias a key's own storage.
+public func zeroize(_ data: inout Data) {
     data.resetBytes(in: 0..<data.count)
     data.removeAll(keepingCapacity: false)
 }
 
 /// `count` random bytes from the system generator, as lowercase hex.
-func randomHex(_ count: Int) -> String {
+public func randomHex(_ count: Int) -> String {
     var rng = SystemRandomNumberGenerator()
     let digits = Array("0123456789abcdef".utf8)
     var out = [UInt8]()
@@ -206,4 +206,9 @@ func randomHex(_ count: Int) -> String {
         out.append(digits[Int(b & 0x0f)])
     }
     return String(decoding: out, as: UTF8.self)
+}
+
+extension AirlockError.Code {
+    /// A private state file or directory could not be created, read or written.
+    public static let privateFile: Self = "private-file"
 }
