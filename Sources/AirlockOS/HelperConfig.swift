@@ -46,6 +46,8 @@ public struct HelperConfig: Hashable, Sendable {
     public var umask: UInt32
     public var arguments: [String]
     public var environment: [String]
+    /// Record every call the job makes (`airlock profile record`); nil for a normal launch.
+    public var recording: HelperRecording?
 
     public init(
         uidMap: String, gidMap: String, setupUID: UInt32, setupGID: UInt32, jobUID: UInt32,
@@ -118,6 +120,10 @@ public struct HelperConfig: Hashable, Sendable {
         put("umask", String(umask))
         for e in environment { put("env", e) }
         for a in arguments { put("arg", a) }
+        if let r = recording {
+            put("record", r.outputPath)
+            for a in r.argumentCalls { put("record_args", String(a.number), String(a.mask)) }
+        }
         return out
     }
 

@@ -193,6 +193,7 @@ public final class Sandbox: @unchecked Sendable {
             workingDirectory: spec.workingDirectory, umask: 0o022, arguments: spec.command,
             environment: spec.fullEnvironment)
         config.cgroupSelf = cgroup?.joinFiles(cpuLimited: spec.limits.cpus != nil).selfJoin ?? []
+        config.recording = spec.recording
 
         let tPlanned = DispatchTime.now()
         let helper: HelperProcess

@@ -46,6 +46,8 @@ public struct SandboxSpec: Sendable {
     /// Files placed at `/run/secrets/<name>` (mode 0400, the job's uid) on a tmpfs that exists
     /// only inside the sandbox. The bytes travel to the helper in a memfd, never via the disk.
     public var secretFiles: [(name: String, contents: String)] = []
+    /// Record every call the job makes (`airlock profile record`); the profile's filter stays.
+    public var recording: HelperRecording?
 
     public init(
         profile: Profile, command: [String], environment: [(key: String, value: String)] = [],

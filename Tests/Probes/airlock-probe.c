@@ -785,6 +785,69 @@ static int cmd_all(int argc, char **argv);
 /* Subcommand table                                                    */
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* syscall: one raw call, for `airlock profile test` cases and explain */
+/* ------------------------------------------------------------------ */
+
+/* A few names, so case files read well; anything else by number. */
+static const struct { const char *name; long nr; } syscall_names[] = {
+    { "getpid", SYS_getpid },       { "ptrace", SYS_ptrace },
+    { "unshare", SYS_unshare },     { "setns", SYS_setns },
+    { "socket", SYS_socket },       { "personality", SYS_personality },
+    { "clone", SYS_clone },         { "keyctl", SYS_keyctl },
+    { "bpf", SYS_bpf },             { "perf_event_open", SYS_perf_event_open },
+    { "userfaultfd", SYS_userfaultfd }, { "io_uring_setup", NR_IO_URING_SETUP },
+    { "mount", SYS_mount },         { "chroot", SYS_chroot },
+    { "uname", SYS_uname },         { "getuid", SYS_getuid },
+    { "sethostname", SYS_sethostname }, { "clone3", NR_CLONE3 },
+};
+
+/*
+ * syscall NAME|NR [ARG...]: make the call with these arguments (decimal or 0x hex; "buf" is a
+ * pointer to 4 KiB of zeroed memory). Prints "ok <name> ret=<r>" and exits 0, or
+ * "failed <name> errno=<N> (<message>)" and exits 1. A forked child (clone/fork-like calls
+ * returning 0 in the child) exits 0 at once.
+ */
+static int cmd_syscall(int argc, char **argv)
+{
+    static char buf[4096];
+    long nr = -1, args[6] = { 0, 0, 0, 0, 0, 0 };
+    size_t i;
+    pid_t self = getpid();
+    char *end;
+    if (argc < 2)
+        return usage_error("syscall needs NAME or NR");
+    for (i = 0; i < sizeof syscall_names / sizeof syscall_names[0]; i++)
+        if (strcmp(argv[1], syscall_names[i].name) == 0)
+            nr = syscall_names[i].nr;
+    if (nr < 0) {
+        nr = strtol(argv[1], &end, 0);
+        if (*end || nr < 0)
+            return usage_error("unknown syscall '%s' (give a number)", argv[1]);
+    }
+    if (argc > 8)
+        return usage_error("at most six arguments");
+    for (i = 2; i < (size_t)argc; i++) {
+        if (strcmp(argv[i], "buf") == 0) {
+            args[i - 2] = (long)buf;
+            continue;
+        }
+        args[i - 2] = (long)strtoull(argv[i], &end, 0);
+        if (*end)
+            return usage_error("bad argument '%s'", argv[i]);
+    }
+    long r = syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+    if (r == 0 && getpid() != self)
+        _exit(0); /* the child of a successful clone */
+    if (r < 0) {
+        int e = errno;
+        printf("failed %s errno=%d (%s)\n", argv[1], e, strerror(e));
+        return 1;
+    }
+    printf("ok %s ret=%ld\n", argv[1], r);
+    return 0;
+}
+
 struct subcommand {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -794,6 +857,7 @@ struct subcommand {
 
 static const struct subcommand commands[] = {
     { "status",        cmd_status,        "",              0 },
+    { "syscall",       cmd_syscall,       "NAME|NR [ARG...]", 0 },
     { "unshare-user",  cmd_unshare_user,  "",              1 },
     { "clone-newuser", cmd_clone_newuser, "",              1 },
     { "clone3",        cmd_clone3,        "",              1 },
