@@ -52,6 +52,10 @@ guard access("/usr/bin/bwrap", X_OK) == 0 else {
     fail("bubblewrap is missing: apt-get install bubblewrap (make bench does)")
 }
 
+if args.contains("--only-record") {
+    runRecordBenchmark(repo: repo)
+    exit(0)
+}
 let stateDir = NSTemporaryDirectory() + "airlock-bench-\(getpid())"
 try? FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: stateDir) }
@@ -281,3 +285,6 @@ if let envText = try? String(contentsOfFile: repo + "/.build/services/env", enco
     print("")
     print("(secret overhead skipped: run scripts/start-services.sh first; `make bench` does)")
 }
+
+// ── 5. recording overhead (`airlock profile record`), see RecordBench.swift ──────────────────
+runRecordBenchmark(repo: repo)
