@@ -171,3 +171,32 @@ extension SandboxIntegration {
         Leftovers.expectNone(s)
     }
 }
+
+extension SandboxIntegration {
+    @Test("rootless: profile record and profile test work for an unprivileged user with delegated cgroups")
+    func rootlessRecordAndTest() throws {
+        let u = try Unprivileged()
+        defer { u.cleanup() }
+        try u.delegateCgroups()
+        let env = [
+            "PATH": "/usr/bin:/bin", "AIRLOCK_STATE_DIR": u.dir + "/state", "AIRLOCK_HELPER": u.dir + "/airlock-helper",
+            "AIRLOCK_PROFILE_PATH": u.dir + "/Profiles", "AIRLOCK_PROBE": u.dir + "/airlock-probe",
+            "HOME": "/nonexistent",
+        ]
+        func airlock(_ args: [String]) throws -> RunResult {
+            try Run.capture(
+                [
+                    "/usr/bin/setpriv", "--reuid=\(u.uid)", "--regid=\(u.uid)", "--clear-groups", "--",
+                    u.dir + "/airlock",
+                ]
+                    + args, env: env, cwd: u.dir)
+        }
+        let profile = u.dir + "/state/rec.yaml"
+        let rec = try airlock(["profile", "record", "--out", profile, "--", "/bin/sh", "-c", "echo hi; ls /"])
+        #expect(rec.status == 0 && rec.stdout.hasPrefix("hi\n"), "\(rec.stdout) \(rec.stderr)")
+        let again = try airlock(["exec", "--profile", profile, "--", "/bin/sh", "-c", "echo hi; ls /"])
+        #expect(again.status == 0 && again.stdout == rec.stdout, "\(again.stdout) \(again.stderr)")
+        let t = try airlock(["profile", "test", "default"])
+        #expect(t.status == 0, "\(t.stdout) \(t.stderr)")
+    }
+}
