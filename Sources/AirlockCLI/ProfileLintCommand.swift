@@ -38,11 +38,19 @@ struct ProfileLintCommand: ParsableCommand {
                 findings = try ProfileLinter().lint(loaded)
                 _ = try SeccompProgramCache().program(for: loaded.profile.seccomp, profileName: loaded.profile.name)
             } catch let e as AirlockError {
-                findings.insert(
-                    LintFinding(
-                        severity: .error, check: "invalid", location: ref,
-                        message: e.message + (e.hint.map { " (\($0))" } ?? "")), at: 0)
-                findings += ProfileSyscallScan.unknownNames(in: ref, searchPaths: ProfileSearch.paths)
+                // The loader stops at the first unknown syscall; the scan lists them all.
+                let unknown = ProfileSyscallScan.unknownNames(in: ref, searchPaths: ProfileSearch.paths)
+                if unknown.isEmpty || !e.message.contains("unknown syscall") {
+                    // Messages that start with "file:line:" keep it as their location.
+                    let first = e.message.split(separator: " ").first ?? ""
+                    let located = first.hasSuffix(":") && first.contains(":") && first.dropLast().contains(":")
+                    findings.append(
+                        LintFinding(
+                            severity: .error, check: "invalid", location: located ? String(first.dropLast()) : ref,
+                            message: (located ? String(e.message.dropFirst(first.count + 1)) : e.message)
+                                + (e.hint.map { " (\($0))" } ?? "")))
+                }
+                findings += unknown
             } catch {
                 findings.insert(
                     LintFinding(severity: .error, check: "invalid", location: ref, message: "\(error)"), at: 0)

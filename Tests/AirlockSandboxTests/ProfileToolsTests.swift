@@ -200,3 +200,22 @@ extension SandboxIntegration {
         #expect(t.status == 0, "\(t.stdout) \(t.stderr)")
     }
 }
+
+extension SandboxIntegration {
+    @Test("profile lint: every unknown syscall with line and suggestion; exit 1 on errors, on warnings with --strict")
+    func lintCommand() throws {
+        let s = TestState()
+        let typos = s.dir + "/typos.yaml"
+        try
+            "name: typos\nseccomp:\n  defaultAction: allow\n  rules:\n    - {names: [ptrac, getpid, unshar], action: errno}\n"
+            .write(toFile: typos, atomically: true, encoding: .utf8)
+        let bad = try profileCommand(s, ["lint", typos])
+        #expect(bad.status == 1)
+        #expect(bad.stdout.contains("typos.yaml:5:16: error: [unknown-syscall]") && bad.stdout.contains("'ptrace'"))
+        #expect(bad.stdout.contains("typos.yaml:5:31: error: [unknown-syscall]") && bad.stdout.contains("'unshare'"))
+        let host = try profileCommand(s, ["lint", "network-host"])
+        #expect(host.status == 0 && host.stdout.contains("[host-network]"), "\(host.stdout)")
+        #expect(try profileCommand(s, ["lint", "--strict", "network-host"]).status == 1)
+        #expect(try profileCommand(s, ["lint", "--strict", "default", "strict"]).status == 0)
+    }
+}
