@@ -39,12 +39,16 @@ extension RecordedProfile {
             for a in try argsNode.sequence() {
                 let am = try a.mapping()
                 let op = try am.required("op")
-                guard try op.string() == "eq" else {
-                    throw op.error("\(op.fieldDescription) must be 'eq' in a recorded profile")
+                let index = try am.required("index").int()
+                let value = try am.required("value").uint64()
+                switch try op.string() {
+                case "eq": args.append(SeccompArg(index: index, op: .eq, value: value))
+                case "masked_eq":
+                    let two = try am.required("valueTwo").uint64()
+                    args.append(SeccompArg(index: index, op: .maskedEq, value: value, valueTwo: two))
+                default:
+                    throw op.error("\(op.fieldDescription) must be 'eq' or 'masked_eq' in a recorded profile")
                 }
-                args.append(
-                    SeccompArg(index: try am.required("index").int(), op: .eq, value: try am.required("value").uint64())
-                )
             }
             for n in names { recorded.argumentRules[n, default: []].insert(args) }
         }

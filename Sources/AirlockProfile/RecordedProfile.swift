@@ -92,7 +92,11 @@ public struct RecordedProfile: Hashable, Sendable {
         for name in argumentRules.keys.sorted() {
             let rules = argumentRules[name]!.sorted { Self.key($0) < Self.key($1) }
             for args in rules {
-                let text = args.map { "{index: \($0.index), op: eq, value: 0x\(String($0.value, radix: 16))}" }
+                let text = args.map { a in
+                    a.op == .maskedEq
+                        ? "{index: \(a.index), op: masked_eq, value: 0x\(String(a.value, radix: 16)), valueTwo: 0x\(String(a.valueTwo, radix: 16))}"
+                        : "{index: \(a.index), op: eq, value: 0x\(String(a.value, radix: 16))}"
+                }
                 out.append("    - names: [\(name)]")
                 out.append("      action: allow")
                 out.append("      args: [\(text.joined(separator: ", "))]")
@@ -105,7 +109,7 @@ public struct RecordedProfile: Hashable, Sendable {
     }
 
     private static func key(_ args: [SeccompArg]) -> String {
-        args.map { "\($0.index):\(String($0.value, radix: 16).leftPadded(16))" }.joined(separator: ",")
+        args.map { "\($0.index):\(String($0.valueTwo | $0.value, radix: 16).leftPadded(16))" }.joined(separator: ",")
     }
 
     /// A YAML double-quoted scalar (JSON string syntax, which YAML accepts).

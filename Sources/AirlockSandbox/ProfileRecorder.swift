@@ -42,7 +42,7 @@ public enum ProfileRecorder {
         let result = try sandbox.runBlocking(spec, identity: identity)
         let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
         let observations = SyscallObservations.parse(text)
-        var profile = convert(observations, base: baseReference)
+        var profile = convert(observations, base: baseReference, lowHalf: try lowHalfArguments(of: spec.profile))
         profile.commands = [commandText(spec.command)]
         if result.exitCode != 0 {
             profile.partialReasons.append(
@@ -57,8 +57,30 @@ public enum ProfileRecorder {
         return Outcome(result: result, observations: observations, profile: profile)
     }
 
+    /// Per call, the argument indices the base compares in their low 32 bits only (`masked_eq`
+    /// with a 32-bit mask: C `int` arguments such as socket's domain or ioctl's request, whose
+    /// upper register half the kernel ignores). The recording compares those the same way.
+    public static func lowHalfArguments(of base: Profile) throws -> [String: Set<Int>] {
+        var low: [String: Set<Int>] = [:]
+        var full: [String: Set<Int>] = [:]
+        for rule in try base.seccomp.normalizedRules() {
+            for name in rule.names {
+                for a in rule.args {
+                    if a.op == .maskedEq && a.value <= 0xffff_ffff {
+                        low[name, default: []].insert(a.index)
+                    } else {
+                        full[name, default: []].insert(a.index)
+                    }
+                }
+            }
+        }
+        return low.reduce(into: [:]) { out, kv in out[kv.key] = kv.value.subtracting(full[kv.key] ?? []) }
+    }
+
     /// Observations (numbers) → a recorded profile (names, argument rules).
-    public static func convert(_ o: SyscallObservations, base: String) -> RecordedProfile {
+    public static func convert(_ o: SyscallObservations, base: String, lowHalf: [String: Set<Int>] = [:])
+        -> RecordedProfile
+    {
         var p = RecordedProfile(base: base)
         for nr in o.counts.keys.sorted() {
             guard let name = SyscallObservations.name(of: nr) else {
@@ -70,8 +92,10 @@ public enum ProfileRecorder {
                 continue
             }
             for t in tuples {
-                let args = (0..<6).filter { mask & (1 << UInt32($0)) != 0 }.map {
-                    SeccompArg(index: $0, op: .eq, value: t[$0])
+                let args = (0..<6).filter { mask & (1 << UInt32($0)) != 0 }.map { i in
+                    lowHalf[name]?.contains(i) == true
+                        ? SeccompArg(index: i, op: .maskedEq, value: 0xffff_ffff, valueTwo: t[i] & 0xffff_ffff)
+                        : SeccompArg(index: i, op: .eq, value: t[i])
                 }
                 p.argumentRules[name, default: []].insert(args)
             }
