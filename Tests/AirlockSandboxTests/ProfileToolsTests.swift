@@ -219,3 +219,30 @@ extension SandboxIntegration {
         #expect(try profileCommand(s, ["lint", "--strict", "default", "strict"]).status == 0)
     }
 }
+
+extension SandboxIntegration {
+    @Test("Profiles/README.md: the walkthrough from recording to testing runs as written")
+    func readmeWalkthrough() throws {
+        let s = TestState()
+        let dir = s.dir + "/walk"
+        try FileManager.default.createDirectory(atPath: dir + "/Examples", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/.build", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Host.repoRoot + "/Profiles", toPath: dir + "/Profiles")
+        try FileManager.default.copyItem(atPath: Host.repoRoot + "/Examples/hello-c", toPath: dir + "/Examples/hello-c")
+        try FileManager.default.copyItem(atPath: Host.probe, toPath: dir + "/.build/airlock-probe")
+        _ = try Run.capture(["/bin/chmod", "-R", "a+rX", s.dir])
+        let readme = try String(contentsOfFile: Host.repoRoot + "/Profiles/README.md", encoding: .utf8)
+        let walk = try #require(readme.range(of: "## Walkthrough"))
+        let block = readme[walk.upperBound...].components(separatedBy: "```sh\n")[1].components(separatedBy: "\n```")[0]
+        // The last step records `make`; the example has no Makefile, so record a listing instead.
+        let script = (block + "\n").replacingOccurrences(of: "-- make\n", with: "-- /bin/ls src\n")
+        var env = s.env
+        env["PATH"] = (Host.airlock as NSString).deletingLastPathComponent + ":/usr/bin:/bin"
+        let r = try Run.capture(["/bin/bash", "-e", "-c", script + "\n"], env: env, cwd: dir)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("hello-build: 4 cases: 4 passed, 0 failed"), "\(r.stdout)")
+        let merged = (try? String(contentsOfFile: dir + "/Profiles/hello-build.yaml", encoding: .utf8)) ?? ""
+        #expect(merged.contains("# command: /bin/ls src") && merged.contains("# command: /bin/sh -c 'cc -O2"))
+        Leftovers.expectNone(s)
+    }
+}
