@@ -375,10 +375,10 @@ static void load_seccomp_program(void) {
  * loop receives each notification, counts the call (and, for calls the base profile restricts by
  * argument, the argument tuple), and lets it continue (SECCOMP_USER_NOTIF_FLAG_CONTINUE). The
  * profile's own filter still decides first: a call it denies never reaches the listener, since
- * ERRNO/KILL take precedence over USER_NOTIF. Handing the descriptor over needs two calls after
- * the filter is in place (sendmsg, close); they carry a random cookie in their unused sixth
- * argument, which the recording filter lets through unrecorded. The cookie cannot widen what the
- * job may do: the profile's filter is still there.
+ * ERRNO/KILL take precedence over USER_NOTIF. Handing the descriptor over needs a few calls
+ * after the filter is in place (sendmsg, close; exit_group if that fails); they carry a random
+ * cookie in their unused sixth argument, which the recording filter lets through unrecorded.
+ * The cookie cannot widen what the job may do: the profile's filter is still there.
  */
 static int rec_sock[2] = {-1, -1};
 static uint64_t rec_cookie;
@@ -413,8 +413,9 @@ static void record_install(int sock) {
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_AUDIT_ARCH, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), /* other ABIs: the profile's filter decides */
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sendmsg, 2, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sendmsg, 3, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[5])),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, lo, 0, 2),
@@ -424,7 +425,8 @@ static void record_install(int sock) {
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
     struct sock_fprog prog = {(unsigned short)(sizeof f / sizeof f[0]), f};
-    int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    int listener =
+        (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
     if (listener < 0) fail(AIRLOCK_STAGE_SECCOMP, "seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER)");
     char byte = 'L';
     struct iovec iov = {&byte, 1};
@@ -443,8 +445,11 @@ static void record_install(int sock) {
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(c), &listener, sizeof(int));
-    /* From here on every call but these two (with the cookie) waits for the helper. */
-    if (syscall(SYS_sendmsg, sock, &msg, 0, 0, 0, rec_cookie) != 1) fail(AIRLOCK_STAGE_SECCOMP, "sendmsg (recording)");
+    /* From here on every call but these (with the cookie) waits for the helper. Should the
+     * hand-over fail, nobody would answer a report's write: leave with 125 without one (the
+     * agent then sees that no listener arrived). */
+    if (syscall(SYS_sendmsg, sock, &msg, 0, 0, 0, rec_cookie) != 1)
+        syscall(SYS_exit_group, 125, 0, 0, 0, 0, rec_cookie);
     syscall(SYS_close, listener, 0, 0, 0, 0, rec_cookie);
     syscall(SYS_close, sock, 0, 0, 0, 0, rec_cookie);
 }
@@ -509,7 +514,8 @@ static void record_one(void) {
 /* After the sandbox ended: the observations, as text lines (see SyscallRecording.swift). */
 static void record_finish(void) {
     if (rec_out < 0) return;
-    dprintf(rec_out, "airlock-record 1\narch %u\nlistener %d\n", (unsigned)NATIVE_AUDIT_ARCH, rec_got_listener);
+    dprintf(rec_out, "airlock-record 1\narch %u\nlistener %d\n", (unsigned)NATIVE_AUDIT_ARCH,
+            rec_got_listener);
     for (int nr = 0; nr < RECORD_MAX_NR; nr++)
         if (rec_counts[nr]) dprintf(rec_out, "call %d %lu\n", nr, rec_counts[nr]);
     if (rec_other) dprintf(rec_out, "other %lu\n", rec_other);

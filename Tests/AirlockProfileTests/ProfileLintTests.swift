@@ -110,3 +110,20 @@ private let riskyYAML = """
         } throws: { e in "\(e)".contains("typo.yaml:4") && "\(e)".contains("did you mean 'ptrace'") }
     }
 }
+
+@Suite struct ProfileLintOCITests {
+    @Test("an OCI profile's skipped, unknown allow names are reported by lint, not silently dropped")
+    func ociUnknownNamesAreReported() throws {
+        let json = """
+            {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [
+              {"names": ["read", "write", "exit_group", "not_a_real_syscall"], "action": "SCMP_ACT_ALLOW"}
+            ]}
+
+            """
+        let t = try TempProfiles(["default.yaml": baseYAML, "oci.json": json])
+        defer { t.cleanup() }
+        let findings = try ProfileLinter().lint(try t.loader().load(t.dir + "/oci.json"))
+        let imported = findings.filter { $0.check == "import" }
+        #expect(imported.contains { $0.message.contains("not_a_real_syscall") }, "\(findings)")
+    }
+}

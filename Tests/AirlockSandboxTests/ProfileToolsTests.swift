@@ -246,3 +246,34 @@ extension SandboxIntegration {
         Leftovers.expectNone(s)
     }
 }
+
+extension SandboxIntegration {
+    @Test("profile test: a case that expects a kill by SIGSYS; explain agrees with the kernel")
+    func signalExpectation() throws {
+        let s = TestState()
+        let profile = s.dir + "/kill-getuid.yaml"
+        try """
+        name: kill-getuid
+        extends: default
+        seccomp:
+          rules:
+            - {names: [getuid], action: kill, why: "a test of kill actions"}
+
+        """.write(toFile: profile, atomically: true, encoding: .utf8)
+        let cases = s.dir + "/cases.yaml"
+        try """
+        binds: [{src: "${AIRLOCK_PROBE}", dst: /opt/probe/airlock-probe}]
+        cases:
+          - {name: getuid kills, run: [/opt/probe/airlock-probe, syscall, getuid], expect: denied, signal: SIGSYS, syscall: getuid}
+          - {name: getpid does not, run: [/opt/probe/airlock-probe, syscall, getpid], expect: allowed, output: ok getpid}
+          - {name: wrong signal, run: [/opt/probe/airlock-probe, syscall, getuid], expect: denied, signal: SIGKILL}
+
+        """.write(toFile: cases, atomically: true, encoding: .utf8)
+        let r = try profileCommand(s, ["test", profile, "--cases", cases])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("3 cases: 2 passed, 1 failed"), "\(r.stdout)\(r.stderr)")
+        let e = try profileCommand(s, ["explain", profile, "--syscall", "getuid"])
+        #expect(e.stdout.contains("→ kill process"), "\(e.stdout)")
+        Leftovers.expectNone(s)
+    }
+}
