@@ -15,7 +15,8 @@ struct ProfileRecordCommand: ParsableCommand {
             lets it continue. Calls the base profile denies are not recorded (they never reach \
             the listener). The written profile extends the base, allows exactly the observed \
             calls (calls the base restricts by argument only with the observed argument values) \
-            and fails everything else with EPERM.
+            and fails everything else with EPERM. Without --out the profile is written to \
+            standard output and the command's output goes to standard error.
 
             When the command fails, the failure is reported, what was observed is still written, \
             and the profile is marked PARTIAL; the exit status is then the command's. \
@@ -50,6 +51,17 @@ struct ProfileRecordCommand: ParsableCommand {
                 throw AirlockError(
                     .usage, "no command given", hint: "airlock profile record [--out FILE] [--base P] -- CMD ARGS…")
             }
+            if let out {
+                // Fail before running anything, not after, when the profile cannot be written.
+                let dir = (out as NSString).deletingLastPathComponent
+                var isDir: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: dir.isEmpty ? "." : dir, isDirectory: &isDir),
+                    isDir.boolValue
+                else {
+                    throw AirlockError(
+                        .missingFile, "--out \(out): the directory '\(dir)' does not exist", hint: "create it first")
+                }
+            }
             var recorded: RecordedProfile?
             var status: Int32 = 0
             if !cmd.isEmpty {
@@ -59,11 +71,18 @@ struct ProfileRecordCommand: ParsableCommand {
                 let forwarder = SignalForwarder(sandbox: sandbox)
                 defer { withExtendedLifetime(forwarder) {} }
                 var outcome: ProfileRecorder.Outcome?
+                // `extends` in the written file: a path is made absolute, since the profile may be
+                // written elsewhere and relative parents are resolved from the file's directory.
+                let reference =
+                    ProfileLoader.isPath(base) && !base.hasPrefix("/")
+                    ? PathSyntax.normalized(FileManager.default.currentDirectoryPath + "/" + base) : base
+                // Without --out the profile goes to standard output, so the command's goes to stderr.
                 _ = try ProfileLaunch.run(
-                    sandbox: sandbox, profile: baseProfile, command: cmd, options: sandboxOptions
+                    sandbox: sandbox, profile: baseProfile, command: cmd, options: sandboxOptions,
+                    stdio: out == nil ? (0, 2, 2) : (0, 1, 2)
                 ) { spec, identity in
                     let o = try ProfileRecorder.record(
-                        sandbox: sandbox, spec: spec, identity: identity, baseReference: base)
+                        sandbox: sandbox, spec: spec, identity: identity, baseReference: reference)
                     outcome = o
                     return o.result
                 }
@@ -94,7 +113,12 @@ struct ProfileRecordCommand: ParsableCommand {
             }
             let yaml = profile.yaml(name: profileName)
             if let out {
-                try Data(yaml.utf8).write(to: URL(fileURLWithPath: out))
+                do { try Data(yaml.utf8).write(to: URL(fileURLWithPath: out)) } catch {
+                    FileHandle.standardOutput.write(Data(yaml.utf8))
+                    throw AirlockError(
+                        .missingFile, "cannot write \(out): \(error.localizedDescription)",
+                        hint: "the profile was printed to standard output instead")
+                }
                 info(
                     "wrote \(out): \(profile.calls.count) calls allowed, \(profile.argumentRules.count) by argument value\(profile.isPartial ? " (PARTIAL)" : "")"
                 )

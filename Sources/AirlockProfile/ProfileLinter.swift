@@ -83,7 +83,7 @@ public struct ProfileLinter: Sendable {
         let p = loaded.profile
         let file = loaded.sources.last?.file ?? p.name
         var out: [LintFinding] = loaded.warnings.map {
-            LintFinding(severity: .warning, check: "import", location: file, message: $0)
+            LintFinding(severity: .warning, check: "load", location: file, message: $0)
         }
         let rules = try p.seccomp.normalizedRules()
         for check in Self.checks {

@@ -123,7 +123,7 @@ private let riskyYAML = """
         let t = try TempProfiles(["default.yaml": baseYAML, "oci.json": json])
         defer { t.cleanup() }
         let findings = try ProfileLinter().lint(try t.loader().load(t.dir + "/oci.json"))
-        let imported = findings.filter { $0.check == "import" }
+        let imported = findings.filter { $0.check == "load" }
         #expect(imported.contains { $0.message.contains("not_a_real_syscall") }, "\(findings)")
     }
 }
