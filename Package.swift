@@ -11,7 +11,7 @@ import PackageDescription
 
 let package = Package(
     name: "Airlock",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "airlock", targets: ["airlock"]),
         .executable(name: "airlock-helper", targets: ["airlock-helper"]),
@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // ── C boundary ────────────────────────────────────────────────────────
@@ -74,12 +76,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // ── agent ─────────────────────────────────────────────────────────────
+        // The long-running runner agent: job sources (spool, GitLab), concurrency, in-flight
+        // journal and crash recovery, metrics.
+        .target(
+            name: "AirlockAgent",
+            dependencies: [
+                "AirlockSandbox", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
+
         // ── CLI ───────────────────────────────────────────────────────────────
         .target(
             name: "AirlockCLI",
             dependencies: [
                 "AirlockSandbox", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
-                "AirlockVault",
+                "AirlockVault", "AirlockAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -101,8 +115,13 @@ let package = Package(
             name: "AirlockProvenanceTests", dependencies: ["AirlockProvenance", "AirlockCore"],
             exclude: ["verify_dsse.py"]),
         .testTarget(
+            name: "AirlockAgentTests",
+            dependencies: ["AirlockAgent", "AirlockSandbox", "AirlockCore", "AirlockCLI"]),
+        .testTarget(
             name: "AirlockSandboxTests",
-            dependencies: ["AirlockSandbox", "AirlockCLI", "AirlockOS"],
+            dependencies: [
+                "AirlockSandbox", "AirlockCLI", "AirlockOS", "AirlockProfile", "AirlockCore", "AirlockProvenance",
+            ],
             exclude: []),
     ],
     swiftLanguageModes: [.v5]

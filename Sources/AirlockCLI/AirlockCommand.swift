@@ -5,6 +5,9 @@ public struct AirlockCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "airlock",
         abstract: "A sandboxed, ephemeral build runner for Linux.",
-        subcommands: [ExecCommand.self, RunCommand.self, VerifyCommand.self, KeysCommand.self, SecretsCommand.self])
+        subcommands: [
+            ExecCommand.self, RunCommand.self, VerifyCommand.self, KeysCommand.self, SecretsCommand.self,
+            AgentCommand.self,
+        ])
     public init() {}
 }
