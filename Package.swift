@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // ── C boundary ────────────────────────────────────────────────────────
@@ -65,6 +67,19 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
 
+        // The GitLab runner protocol: job requests, trace streaming, job updates, artifacts.
+        // Knows nothing of sandboxes; the agent wires it to the executor.
+        .target(
+            name: "AirlockGitLab",
+            dependencies: [
+                "AirlockCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
         // ── sandbox runtime ───────────────────────────────────────────────────
         .target(
             name: "AirlockSandbox",
@@ -92,6 +107,20 @@ let package = Package(
             ]),
 
         // ── tests ─────────────────────────────────────────────────────────────
+        // A scriptable GitLab coordinator on loopback (a test double: no GitLab server runs here).
+        .target(
+            name: "GitLabTestCoordinator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/Support/GitLabTestCoordinator"),
+        .testTarget(
+            name: "AirlockGitLabTests",
+            dependencies: [
+                "AirlockGitLab", "GitLabTestCoordinator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
         .testTarget(name: "AirlockProfileTests", dependencies: ["AirlockProfile", "AirlockCore"]),
         .testTarget(name: "AirlockOSTests", dependencies: ["AirlockOS"]),
