@@ -63,7 +63,7 @@ public final class TestCoordinator: Sendable {
         routes.register(on: router)
         let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "gitlab-test-coordinator")
-        logger.logLevel = .warning
+        logger.logLevel = .critical
         let app = Application(
             router: router,
             configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "gitlab-test"),
