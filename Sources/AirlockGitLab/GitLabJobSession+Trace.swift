@@ -47,16 +47,19 @@ extension GitLabJobSession {
         await task?.value
     }
 
-    /// PATCHes everything GitLab has not confirmed, in chunks of at most `chunkSize`.
+    /// PATCHes everything GitLab has not confirmed (up to the trace's current end), in chunks of
+    /// at most `chunkSize`.
     ///
     /// Returns false when the job is gone (403/404). On 416 it resumes from the offset in the
     /// answer's `Range` (`0-<bytes GitLab has>`). Other failures leave the rest for next time.
     @discardableResult
     func sendPending() async -> Bool {
+        // Only what is there now: output arriving meanwhile waits for the next interval.
+        let target = state.withLockedValue { $0.trace.count }
         while true {
             let next: (Int, [UInt8])? = state.withLockedValue { s in
-                guard !s.gone, s.sentOffset < s.trace.count else { return nil }
-                let end = min(s.trace.count, s.sentOffset + options.chunkSize)
+                guard !s.gone, s.sentOffset < target else { return nil }
+                let end = min(target, s.sentOffset + options.chunkSize)
                 return (s.sentOffset, Array(s.trace[s.sentOffset..<end]))
             }
             guard let (offset, chunk) = next else { return !state.withLockedValue { $0.gone } }
@@ -110,6 +113,7 @@ extension GitLabJobSession {
     /// (the job is gone). Throws when GitLab cannot be reached or never accepts.
     public func finish(state jobState: JobState, failureReason: FailureReason?, exitCode: Int32?) async throws {
         state.withLockedValue { s in
+            s.finishing = true
             let rest = s.masker.flush()
             s.accept(rest, limit: traceLimit)
         }

@@ -72,8 +72,10 @@ public final class GitLabJobSession: Sendable {
     }
 
     /// Adds job output. Masks complete lines, holds back a partial one, enforces `traceLimit`.
+    /// Output after `finish` has begun is ignored.
     public func appendTrace(_ bytes: [UInt8]) {
         state.withLockedValue { s in
+            guard !s.finishing else { return }
             let out = s.masker.feed(bytes)
             s.accept(out, limit: traceLimit)
         }
@@ -146,6 +148,7 @@ struct SessionState: Sendable {
     var updateInterval: Double
     var lastContact = Date()
     var gone = false
+    var finishing = false
     var streamer: Task<Void, Never>?
     var stopStreaming = false
     var streamerSleeping = false

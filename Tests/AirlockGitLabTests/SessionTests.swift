@@ -195,3 +195,75 @@ import Testing
 extension String {
     func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
+
+@Suite struct SessionProtocolTests {
+    @Test func chunksAreAtMostOneMiBWithInclusiveContentRanges() async throws {
+        let h = try await Harness.start()
+        let job = JobPayloadBuilder()
+        let session = try await h.session(for: job)
+        await session.markRunning()
+        let line = bytes(String(repeating: "y", count: 4095) + "\n")
+        for _ in 0..<700 { session.appendTrace(line) }  // 2.8 MiB, all pending at once
+        session.startTraceStreaming()
+        try await session.finish(state: .success, failureReason: nil, exitCode: 0)
+        let patches = h.coordinator.requests(.trace)
+        #expect(patches.count == 3)
+        #expect(patches.allSatisfy { $0.bodySize <= 1 << 20 && $0.bodySize > 0 })
+        var offset = 0
+        for patch in patches {
+            #expect(patch.contentRange == "\(offset)-\(offset + patch.bodySize - 1)")
+            offset += patch.bodySize
+        }
+        #expect(offset == 700 * 4096)
+        #expect(h.coordinator.trace(jobID: job.id).count == 700 * 4096)
+        await h.close()
+    }
+
+    @Test func theTraceUpdateIntervalFromGitLabIsObeyed() async throws {
+        var options = TestCoordinator.Options()
+        options.traceUpdateInterval = 1
+        let h = try await Harness.start(options: options)
+        let job = JobPayloadBuilder()
+        let session = try await h.session(for: job)
+        await session.markRunning()  // learns the 1 s interval
+        session.startTraceStreaming()
+        for i in 0..<12 {
+            session.appendTrace(bytes("tick \(i)\n"))
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        let patches = h.coordinator.requests(.trace).map(\.at)
+        #expect(patches.count >= 1 && patches.count <= 3, "about one PATCH a second, not one per 50 ms")
+        for (a, b) in zip(patches, patches.dropFirst()) { #expect(b.timeIntervalSince(a) >= 0.9) }
+        try await session.finish(state: .success, failureReason: nil, exitCode: 0)
+        #expect(h.coordinator.trace(jobID: job.id).count == session.traceBytes.count)
+        await h.close()
+    }
+
+    @Test func aRevokedJobTokenCountsAsCanceled() async throws {
+        let h = try await Harness.start()
+        let job = JobPayloadBuilder()
+        let session = try await h.session(for: job)
+        let seen = Recorder<RemoteJobStatus>()
+        session.onRemoteStatusChange { seen.append($0) }
+        await session.markRunning()
+        session.startTraceStreaming()
+        h.coordinator.invalidateJobToken(jobID: job.id)
+        session.appendTrace(bytes("nobody hears this\n"))
+        #expect(await eventually { seen.values == [.canceled] })
+        try await session.finish(state: .success, failureReason: nil, exitCode: 0)
+        #expect(h.coordinator.updates(jobID: job.id).map(\.state) == ["running"], "no final update after 403")
+        #expect(h.coordinator.requests(.trace).map(\.status) == [403])
+        await h.close()
+    }
+
+    @Test func anUnsupportedFailureReasonIsSentAsUnknown() async throws {
+        let h = try await Harness.start()
+        var job = JobPayloadBuilder()
+        job.failureReasons = ["unknown_failure", "script_failure"]
+        let session = try await h.session(for: job)
+        await session.markRunning()
+        try await session.finish(state: .failed, failureReason: .jobExecutionTimeout, exitCode: nil)
+        #expect(h.coordinator.updates(jobID: job.id).last?.failureReason == "unknown_failure")
+        await h.close()
+    }
+}

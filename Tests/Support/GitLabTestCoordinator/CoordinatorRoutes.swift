@@ -61,7 +61,8 @@ struct CoordinatorRoutes: Sendable {
         }
         let record = RequestRecord(
             route: route, method: request.method.rawValue, path: request.uri.path, status: answer.status,
-            at: Date(), json: strings)
+            at: Date(), json: strings, contentRange: request.headers[.init("Content-Range")!],
+            bodySize: body.count)
         state.withLockedValue { $0.requests.append(record) }
         return answer.response
     }

@@ -14,6 +14,10 @@ public struct RequestRecord: Sendable {
     public var at: Date
     /// The request's JSON body, when it had one (job requests, updates).
     public var json: [String: String]
+    /// The `Content-Range` header (trace PATCHes).
+    public var contentRange: String?
+    /// Bytes in the request body.
+    public var bodySize: Int
 }
 
 /// One `PUT /api/v4/jobs/:id` as received, with the status answered.

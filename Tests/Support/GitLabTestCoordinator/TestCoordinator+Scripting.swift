@@ -33,6 +33,11 @@ extension TestCoordinator {
         }
     }
 
+    /// Makes the job's token stop working (as when GitLab drops the job): 403 from now on.
+    public func invalidateJobToken(jobID: Int) {
+        state.withLockedValue { $0.jobs[jobID]?.token = "glcbt-invalidated" }
+    }
+
     /// Answers the job's next `count` final updates with 202 Accepted.
     public func acceptFinalUpdateLater(jobID: Int, times count: Int) {
         state.withLockedValue { $0.jobs[jobID]?.acceptLater = count }
