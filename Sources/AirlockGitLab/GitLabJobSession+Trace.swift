@@ -37,6 +37,10 @@ extension GitLabJobSession {
         }
     }
 
+    /// Stops the background trace task without finishing the job (when the agent abandons the
+    /// session). `finish` does this itself. Idempotent.
+    public func stopTraceStreaming() async { await stopStreaming() }
+
     /// Stops the streaming task (waking it if it sleeps, letting a PATCH in flight finish).
     func stopStreaming() async {
         let (task, sleeping) = state.withLockedValue { s in
