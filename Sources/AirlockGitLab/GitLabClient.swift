@@ -116,9 +116,12 @@ public final class GitLabClient: Sendable {
                 let payload = try JSONDecoder().decode(GitLabJobPayload.self, from: Data(reply.body))
                 return .job(payload, raw: reply.body)
             } catch {
+                let reason = describe(error)
+                let failed = await failUndecodableJob(reply.body, reason: reason)
                 throw GitLabError.malformed(
-                    "GitLab at \(host) sent a job this runner cannot read (\(describe(error)))\n"
-                        + "  fix: report it with the GitLab version; the job fails as runner_system_failure")
+                    "GitLab at \(host) sent a job this runner cannot read (\(reason))"
+                        + (failed ? "; the job was failed as runner_system_failure" : "")
+                        + "\n  fix: check that this Airlock supports the GitLab version, and report it")
             }
         case 204:
             return .noJob(lastUpdate: reply.headers.first(name: "X-GitLab-Last-Update") ?? lastUpdate)
@@ -131,6 +134,29 @@ public final class GitLabClient: Sendable {
         default:
             throw reply.unexpected
         }
+    }
+
+    /// Fails a job whose payload does not decode, when its `id` and `token` can still be read:
+    /// one trace line saying why, then `state=failed`, `runner_system_failure`. Otherwise GitLab
+    /// would wait for it until it times out. Best effort; returns true when GitLab accepted it.
+    private func failUndecodableJob(_ raw: [UInt8], reason: String) async -> Bool {
+        let object = (try? JSONSerialization.jsonObject(with: Data(raw))) as? [String: Any]
+        guard let id = object?["id"] as? Int, let token = object?["token"] as? String else { return false }
+        let line = Array("ERROR: Airlock cannot read this job (\(reason)); failing it.\n".utf8)
+        var headers = HTTPHeaders()
+        headers.add(name: "JOB-TOKEN", value: token)
+        headers.add(name: "Content-Type", value: "text/plain")
+        headers.add(name: "Content-Range", value: "0-\(line.count - 1)")
+        let patch = try? await send(.PATCH, "/api/v4/jobs/\(id)/trace", headers: headers, body: line)
+        let sent = patch?.status == 202 || patch?.status == 200 ? line : []
+        let update: [String: Any] = [
+            "token": token, "state": JobState.failed.rawValue,
+            "failure_reason": FailureReason.runnerSystemFailure.rawValue,
+            "output": ["checksum": gitLabChecksum(sent), "bytesize": sent.count],
+        ]
+        let reply = try? await send(.PUT, "/api/v4/jobs/\(id)", json: update)
+        logger.error("failed undecodable job", metadata: ["job": "\(id)", "reason": "\(reason)"])
+        return reply?.status == 200
     }
 
     private func describe(_ error: any Error) -> String {

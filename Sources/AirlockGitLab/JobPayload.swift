@@ -1,7 +1,8 @@
 /// A job as GitLab hands it out in answer to `POST /api/v4/jobs/request` (HTTP 201).
 ///
-/// Decoding is tolerant: keys GitLab may add later are ignored, and everything but `id` and
-/// `token` has a default, so an older or newer GitLab still decodes.
+/// Decoding is tolerant of absence, strict on types: keys GitLab may add later are ignored and
+/// everything but `id` and `token` may be missing or null (a default applies), but a value of
+/// the wrong type fails the decoding.
 public struct GitLabJobPayload: Sendable, Decodable {
     public var id: Int
     /// The job token: authenticates trace, update and artifact calls (`JOB-TOKEN`).
@@ -27,10 +28,10 @@ public struct GitLabJobPayload: Sendable, Decodable {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: Keys.self)
-            name = c.value("name", "")
-            stage = c.value("stage", "")
-            projectId = c.value("project_id", 0)
-            projectName = c.value("project_name", "")
+            name = try c.value("name", "")
+            stage = try c.value("stage", "")
+            projectId = try c.value("project_id", 0)
+            projectName = try c.value("project_name", "")
         }
         init() { (name, stage, projectId, projectName) = ("", "", 0, "") }
     }
@@ -49,13 +50,13 @@ public struct GitLabJobPayload: Sendable, Decodable {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: Keys.self)
-            repoURL = c.value("repo_url", "")
-            ref = c.value("ref", "")
-            sha = c.value("sha", "")
-            beforeSHA = c.value("before_sha", "")
-            refType = c.value("ref_type", "")
-            refspecs = c.value("refspecs", [])
-            depth = c.value("depth", 0)
+            repoURL = try c.value("repo_url", "")
+            ref = try c.value("ref", "")
+            sha = try c.value("sha", "")
+            beforeSHA = try c.value("before_sha", "")
+            refType = try c.value("ref_type", "")
+            refspecs = try c.value("refspecs", [])
+            depth = try c.value("depth", 0)
         }
         init() { (repoURL, ref, sha, beforeSHA, refType, refspecs, depth) = ("", "", "", "", "", [], 0) }
     }
@@ -80,10 +81,10 @@ public struct GitLabJobPayload: Sendable, Decodable {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: Keys.self)
-            name = c.value("name", "")
-            alias = c.value("alias", "")
-            entrypoint = c.value("entrypoint", [])
-            command = c.value("command", [])
+            name = try c.value("name", "")
+            alias = try c.value("alias", "")
+            entrypoint = try c.value("entrypoint", [])
+            command = try c.value("command", [])
         }
     }
 
@@ -97,12 +98,12 @@ public struct GitLabJobPayload: Sendable, Decodable {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: Keys.self)
-            id = c.value("id", 0)
-            name = c.value("name", "")
-            token = c.value("token", "")
+            id = try c.value("id", 0)
+            name = try c.value("name", "")
+            token = try c.value("token", "")
             let file = try? c.nestedContainer(keyedBy: Keys.self, forKey: Keys("artifacts_file"))
-            artifactsFilename = file.flatMap { $0.value("filename", String?.none) }
-            artifactsSize = file.flatMap { $0.value("size", Int?.none) }
+            artifactsFilename = try file?.value("filename", String?.none) ?? nil
+            artifactsSize = try file?.value("size", Int?.none) ?? nil
         }
     }
 
@@ -114,8 +115,8 @@ public struct GitLabJobPayload: Sendable, Decodable {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: Keys.self)
-            traceSections = c.value("trace_sections", false)
-            failureReasons = c.value("failure_reasons", [])
+            traceSections = try c.value("trace_sections", false)
+            failureReasons = try c.value("failure_reasons", [])
         }
         init() { (traceSections, failureReasons) = (false, []) }
     }
@@ -124,17 +125,17 @@ public struct GitLabJobPayload: Sendable, Decodable {
         let c = try decoder.container(keyedBy: Keys.self)
         id = try c.decode(Int.self, forKey: Keys("id"))
         token = try c.decode(String.self, forKey: Keys("token"))
-        allowGitFetch = c.value("allow_git_fetch", false)
-        jobInfo = c.value("job_info", JobInfo())
-        gitInfo = c.value("git_info", GitInfo())
-        runnerInfo = c.value("runner_info", RunnerInfo())
-        variables = c.value("variables", [])
-        steps = c.value("steps", [])
-        image = c.value("image", Image?.none)
-        services = c.value("services", [])
-        artifacts = c.value("artifacts", [])
-        dependencies = c.value("dependencies", [])
-        features = c.value("features", Features())
+        allowGitFetch = try c.value("allow_git_fetch", false)
+        jobInfo = try c.value("job_info", JobInfo())
+        gitInfo = try c.value("git_info", GitInfo())
+        runnerInfo = try c.value("runner_info", RunnerInfo())
+        variables = try c.value("variables", [])
+        steps = try c.value("steps", [])
+        image = try c.value("image", Image?.none)
+        services = try c.value("services", [])
+        artifacts = try c.value("artifacts", [])
+        dependencies = try c.value("dependencies", [])
+        features = try c.value("features", Features())
     }
 
     /// The values of the variables marked `masked`.
@@ -167,11 +168,11 @@ public struct JobVariable: Sendable, Decodable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         key = try c.decode(String.self, forKey: Keys("key"))
-        value = c.value("value", "")
-        `public` = c.value("public", false)
-        masked = c.value("masked", false)
-        file = c.value("file", false)
-        raw = c.value("raw", false)
+        value = try c.value("value", "")
+        `public` = try c.value("public", false)
+        masked = try c.value("masked", false)
+        file = try c.value("file", false)
+        raw = try c.value("raw", false)
     }
 }
 
@@ -187,11 +188,11 @@ public struct JobStep: Sendable, Decodable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
-        name = c.value("name", "")
-        script = c.value("script", [])
-        timeout = c.value("timeout", 0)
-        when = c.value("when", "on_success")
-        allowFailure = c.value("allow_failure", false)
+        name = try c.value("name", "")
+        script = try c.value("script", [])
+        timeout = try c.value("timeout", 0)
+        when = try c.value("when", "on_success")
+        allowFailure = try c.value("allow_failure", false)
     }
 }
 
@@ -212,14 +213,14 @@ public struct ArtifactSpec: Sendable, Decodable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
-        name = c.value("name", "")
-        untracked = c.value("untracked", false)
-        paths = c.value("paths", [])
-        exclude = c.value("exclude", [])
-        when = c.value("when", "on_success")
-        artifactType = c.value("artifact_type", "archive")
-        format = c.value("artifact_format", "zip")
-        expireIn = c.value("expire_in", "")
+        name = try c.value("name", "")
+        untracked = try c.value("untracked", false)
+        paths = try c.value("paths", [])
+        exclude = try c.value("exclude", [])
+        when = try c.value("when", "on_success")
+        artifactType = try c.value("artifact_type", "archive")
+        format = try c.value("artifact_format", "zip")
+        expireIn = try c.value("expire_in", "")
     }
 }
 
@@ -233,8 +234,9 @@ struct Keys: CodingKey {
 }
 
 extension KeyedDecodingContainer where K == Keys {
-    /// The value under `key`, or `fallback` when absent, null or of another type.
-    func value<T: Decodable>(_ key: String, _ fallback: T) -> T {
-        (try? decodeIfPresent(T.self, forKey: Keys(key))) ?? fallback
+    /// The value under `key`, or `fallback` when absent or null. A value of the wrong type
+    /// throws: a job whose `steps` are not a list must not run as a job without steps.
+    func value<T: Decodable>(_ key: String, _ fallback: T) throws -> T {
+        try decodeIfPresent(T.self, forKey: Keys(key)) ?? fallback
     }
 }

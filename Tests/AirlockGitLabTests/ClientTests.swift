@@ -109,6 +109,24 @@ import Testing
         await h.close()
     }
 
+    @Test func aJobWithWronglyTypedStepsIsFailedAsRunnerSystemFailure() async throws {
+        let h = try await Harness.start()
+        let json = #"{"id": 9002, "token": "glcbt-y", "job_info": {"name": "x"}, "steps": "make"}"#
+        h.coordinator.enqueue(id: 9002, token: "glcbt-y", json: Array(json.utf8))
+        await #expect {
+            _ = try await h.client.requestJob(
+                token: h.coordinator.runnerToken, systemID: "s_1", info: Harness.info, lastUpdate: nil)
+        } throws: { error in
+            guard case .malformed(let message) = error as? GitLabError else { return false }
+            return message.contains("steps") && message.contains("runner_system_failure")
+        }
+        let updates = h.coordinator.updates(jobID: 9002)
+        #expect(updates.map(\.state) == ["failed"])
+        #expect(updates.first?.failureReason == "runner_system_failure" && updates.first?.answered == 200)
+        #expect(text(h.coordinator.trace(jobID: 9002)).hasPrefix("ERROR: Airlock cannot read this job"))
+        await h.close()
+    }
+
     @Test func aRevokedRunnerTokenIsForbidden() async throws {
         let h = try await Harness.start()
         h.coordinator.revoke(runnerToken: h.coordinator.runnerToken)
