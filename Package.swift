@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
@@ -67,6 +69,19 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
 
+        // The GitLab runner protocol: job requests, trace streaming, job updates, artifacts.
+        // Knows nothing of sandboxes; the agent wires it to the executor.
+        .target(
+            name: "AirlockGitLab",
+            dependencies: [
+                "AirlockCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
         // ── sandbox runtime ───────────────────────────────────────────────────
         .target(
             name: "AirlockSandbox",
@@ -83,7 +98,11 @@ let package = Package(
             name: "AirlockAgent",
             dependencies: [
                 "AirlockSandbox", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
+                "AirlockGitLab",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
@@ -93,7 +112,8 @@ let package = Package(
             name: "AirlockCLI",
             dependencies: [
                 "AirlockSandbox", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
-                "AirlockVault", "AirlockAgent",
+                "AirlockVault", "AirlockAgent", "AirlockGitLab",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -106,6 +126,20 @@ let package = Package(
             ]),
 
         // ── tests ─────────────────────────────────────────────────────────────
+        // A scriptable GitLab coordinator on loopback (a test double: no GitLab server runs here).
+        .target(
+            name: "GitLabTestCoordinator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/Support/GitLabTestCoordinator"),
+        .testTarget(
+            name: "AirlockGitLabTests",
+            dependencies: [
+                "AirlockGitLab", "GitLabTestCoordinator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
         .testTarget(name: "AirlockProfileTests", dependencies: ["AirlockProfile", "AirlockCore"]),
         .testTarget(name: "AirlockOSTests", dependencies: ["AirlockOS"]),
@@ -121,6 +155,7 @@ let package = Package(
             name: "AirlockSandboxTests",
             dependencies: [
                 "AirlockSandbox", "AirlockCLI", "AirlockOS", "AirlockProfile", "AirlockCore", "AirlockProvenance",
+                "AirlockAgent", "AirlockGitLab", "GitLabTestCoordinator",
             ],
             exclude: []),
     ],

@@ -51,8 +51,9 @@ public final class JobExecutor: Sendable {
     ) async throws -> Result {
         let profile = try profile(for: job)
         let runner = JobRunner(sandbox: sandbox)
-        var secretsContext = secrets
-        secretsContext?.jobID = jobID
+        var context = secrets
+        context?.jobID = jobID
+        let secretsContext = context
         let attestation = self.attestation
         return try await withCheckedThrowingContinuation { cont in
             Thread.detachNewThread {

@@ -116,6 +116,11 @@ final class AgentRuntime: @unchecked Sendable {
             let root = spool.hasPrefix("/") ? spool : FileManager.default.currentDirectoryPath + "/" + spool
             return try SpoolSource(root: root, agentName: config.name, logger: logger)
         }
+        if let gitlab = config.gitlab {
+            return try GitLabSource(
+                config: gitlab, agentName: config.name, defaultProfile: config.profile,
+                buildsDir: agentDir + "/builds", traceLimit: Int(config.logLimit), metrics: metrics, logger: logger)
+        }
         throw AirlockError(.usage, "no job source configured", hint: "pass --spool DIR or a config with 'gitlab:'")
     }
 }

@@ -17,9 +17,14 @@ final class SpoolAgent {
 
     /// Start `airlock agent --spool` with extra arguments.
     func start(_ args: [String] = [], name: String = "t1") throws {
+        try startAgent(["--spool", spool, "--name", name] + args)
+    }
+
+    /// Start `airlock agent` with exactly these arguments.
+    func startAgent(_ args: [String]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Host.airlock)
-        p.arguments = ["agent", "--spool", spool, "--name", name] + args
+        p.arguments = ["agent"] + args
         p.environment = state.env
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath)!
