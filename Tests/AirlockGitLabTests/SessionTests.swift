@@ -267,3 +267,24 @@ extension String {
         await h.close()
     }
 }
+
+@Suite struct SessionRecoveryTests {
+    @Test func traceAndFinalUpdateSurviveServerErrors() async throws {
+        let h = try await Harness.start()
+        let job = JobPayloadBuilder()
+        let session = try await h.session(for: job)
+        await session.markRunning()
+        h.coordinator.failNext(.trace, count: 2, status: 502)
+        h.coordinator.failNext(.jobUpdate, count: 1, status: 503, retryAfter: "1")
+        session.startTraceStreaming()
+        session.appendTrace(bytes("one\ntwo\n"))
+        #expect(await eventually { h.coordinator.trace(jobID: job.id).count == 8 })
+        let started = Date()
+        try await session.finish(state: .success, failureReason: nil, exitCode: 0)
+        #expect(Date().timeIntervalSince(started) >= 0.95, "Retry-After: 1 on the final update")
+        #expect(await h.coordinator.waitForFinalStatus(jobID: job.id, timeout: 1) == "success")
+        #expect(text(h.coordinator.trace(jobID: job.id)) == "one\ntwo\n")
+        #expect(h.coordinator.requests(.trace).map(\.status).prefix(3) == [502, 502, 202])
+        await h.close()
+    }
+}
