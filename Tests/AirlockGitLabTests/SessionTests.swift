@@ -24,6 +24,26 @@ import Testing
         await h.close()
     }
 
+    @Test func aLegacyRunnerGetsARunningJobAndNoKeepAlive() async throws {
+        let h = try await Harness.start()
+        let job = JobPayloadBuilder()
+        h.coordinator.enqueue(job: job)
+        var legacy = Harness.info
+        legacy.features["two_phase_job_commit"] = false
+        let result = try await h.client.requestJob(
+            token: h.coordinator.runnerToken, systemID: "s_1", info: legacy, lastUpdate: nil)
+        guard case .job(let payload, _) = result else { throw TestFailure("no job") }
+        #expect(h.coordinator.status(jobID: job.id) == "running")
+        let session = GitLabJobSession(
+            client: h.client, payload: payload, maskValues: [], traceLimit: 1 << 20, logger: testLogger,
+            options: Harness.fastOptions)
+        await session.keepAlivePending()
+        #expect(h.coordinator.updates(jobID: job.id).isEmpty, "GitLab refuses state=pending for a running job")
+        #expect(h.coordinator.requests(.jobUpdate).last?.status == 400)
+        #expect(session.remoteStatus == .running)
+        await h.close()
+    }
+
     @Test func traceStreamsInChunksOfAtMostOneMiB() async throws {
         let h = try await Harness.start()
         let job = JobPayloadBuilder()
