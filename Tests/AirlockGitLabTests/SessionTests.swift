@@ -24,6 +24,24 @@ import Testing
         await h.close()
     }
 
+    @Test func noTraceIsSentBeforeTheCommitAndFinishCommits() async throws {
+        let h = try await Harness.start()
+        let job = JobPayloadBuilder()
+        let session = try await h.session(for: job)
+        session.startTraceStreaming()
+        session.appendTrace(bytes("preparing\n"))
+        #expect(await eventually { h.coordinator.updates(jobID: job.id).count >= 2 }, "keep-alives while pending")
+        #expect(h.coordinator.updates(jobID: job.id).allSatisfy { $0.state == "pending" })
+        #expect(h.coordinator.requests(.trace).isEmpty)
+        #expect(!session.isCommitted)
+        try await session.finish(state: .failed, failureReason: .runnerSystemFailure, exitCode: nil)
+        let states = h.coordinator.updates(jobID: job.id).map(\.state)
+        #expect(Array(states.suffix(2)) == ["running", "failed"])
+        #expect(text(h.coordinator.trace(jobID: job.id)) == "preparing\n")
+        #expect(h.coordinator.status(jobID: job.id) == "failed")
+        await h.close()
+    }
+
     @Test func aLegacyRunnerGetsARunningJobAndNoKeepAlive() async throws {
         let h = try await Harness.start()
         let job = JobPayloadBuilder()
