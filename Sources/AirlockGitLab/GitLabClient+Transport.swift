@@ -40,7 +40,7 @@ extension GitLabClient {
     /// answer came after the last attempt. Task cancellation stops at once.
     func send(
         _ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: [UInt8]? = nil,
-        policy: RetryPolicy? = nil
+        policy: RetryPolicy? = nil, timeout: TimeAmount? = nil
     ) async throws -> Reply {
         let policy = policy ?? retry
         var request = HTTPClientRequest(url: baseURL + path)
@@ -54,7 +54,7 @@ extension GitLabClient {
             if let body { request.body = .bytes(body) }
             let delay: Double
             do {
-                let response = try await http.execute(request, timeout: requestTimeout)
+                let response = try await http.execute(request, timeout: timeout ?? requestTimeout)
                 let buffer = try await response.body.collect(upTo: Self.maxResponseBody)
                 let reply = Reply(
                     status: Int(response.status.code), headers: response.headers,

@@ -142,6 +142,8 @@ public final class GitLabClient: Sendable {
     private func failUndecodableJob(_ raw: [UInt8], reason: String) async -> Bool {
         let object = (try? JSONSerialization.jsonObject(with: Data(raw))) as? [String: Any]
         guard let id = object?["id"] as? Int, let token = object?["token"] as? String else { return false }
+        // Commit it first (two-phase job commit: a pending job takes no trace).
+        _ = try? await send(.PUT, "/api/v4/jobs/\(id)", json: ["token": token, "state": "running"])
         let line = Array("ERROR: Airlock cannot read this job (\(reason)); failing it.\n".utf8)
         var headers = HTTPHeaders()
         headers.add(name: "JOB-TOKEN", value: token)

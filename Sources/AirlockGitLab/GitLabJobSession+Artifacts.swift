@@ -5,7 +5,7 @@ extension GitLabJobSession {
     /// Uploads an artifacts archive: `POST /api/v4/jobs/:id/artifacts`, multipart/form-data
     /// field `file`, with `artifact_format`, `artifact_type` and `expire_in` as query parameters.
     ///
-    /// The archive is read into memory. Throws `GitLabError.http(413…)` naming the archive when
+    /// The archive is read into memory (not streamed); the upload may take up to 30 minutes. Throws `GitLabError.http(413…)` naming the archive when
     /// GitLab finds it too large, `.forbidden` when the job token no longer works.
     public func uploadArtifacts(
         zipPath: String, name: String, format: String = "zip", type: String = "archive",
@@ -31,7 +31,8 @@ extension GitLabJobSession {
         headers.add(name: "JOB-TOKEN", value: payload.token)
         headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
         let reply = try await client.send(
-            .POST, "/api/v4/jobs/\(payload.id)/artifacts?\(queryString)", headers: headers, body: body)
+            .POST, "/api/v4/jobs/\(payload.id)/artifacts?\(queryString)", headers: headers, body: body,
+            timeout: max(client.requestTimeout, .minutes(30)))
         observe(reply)
         switch reply.status {
         case 200, 201:

@@ -15,13 +15,14 @@ extension GitLabJobSession {
         while true {
             let before = state.withLockedValue { $0.sentOffset }
             guard await sendPending() else { return }
-            let (idle, interval) = state.withLockedValue { s in
+            let (idle, interval, committed) = state.withLockedValue { s in
                 (
                     s.sentOffset == before && Date().timeIntervalSince(s.lastContact) >= options.keepAliveInterval,
-                    s.updateInterval
+                    s.updateInterval, s.committed
                 )
             }
-            if idle { await markRunning() }
+            // Keep-alive without new output, to learn of a cancel; never commits by itself.
+            if idle { await (committed ? markRunning() : keepAlivePending()) }
             let proceed = state.withLockedValue { s -> Bool in
                 guard !s.stopStreaming, !s.gone else { return false }
                 s.streamerSleeping = true
@@ -62,7 +63,8 @@ extension GitLabJobSession {
         let target = state.withLockedValue { $0.trace.count }
         while true {
             let next: (Int, [UInt8])? = state.withLockedValue { s in
-                guard !s.gone, s.sentOffset < target else { return nil }
+                // GitLab takes no trace for a job not committed (still pending).
+                guard !s.gone, s.committed, s.sentOffset < target else { return nil }
                 let end = min(target, s.sentOffset + options.chunkSize)
                 return (s.sentOffset, Array(s.trace[s.sentOffset..<end]))
             }
@@ -109,7 +111,8 @@ extension GitLabJobSession {
         return Int(header[header.index(after: dash)...].trimmingCharacters(in: .whitespaces))
     }
 
-    /// Sends the rest of the trace and the job's final state.
+    /// Sends the rest of the trace and the job's final state. Commits the job first
+    /// (`state=running`) if `markRunning` was not called or failed.
     ///
     /// The update carries `output.checksum` (`crc32:…` of the whole trace) and `output.bytesize`.
     /// 202 → asks again after `X-GitLab-Trace-Update-Interval` (or back-off); 412 (GitLab's trace
@@ -125,6 +128,7 @@ extension GitLabJobSession {
         var attempt = 0
         while true {
             attempt += 1
+            if !isCommitted { await markRunning() }
             guard await sendPending() else { return }
             let trace = state.withLockedValue { $0.trace }
             var body: [String: Any] = [

@@ -84,8 +84,12 @@ public final class GitLabJobSession: Sendable {
     /// Keeps a just-received job alive while preparing it: `PUT state=pending`. Call repeatedly.
     public func keepAlivePending() async { await put(state: .pending) }
 
-    /// Tells GitLab the job has started: `PUT state=running`.
+    /// Tells GitLab the job has started: `PUT state=running` (the commit of the two-phase job
+    /// commit). The trace is sent only once this succeeded; `finish` commits first if needed.
     public func markRunning() async { await put(state: .running) }
+
+    /// True once GitLab accepted `state=running`.
+    public var isCommitted: Bool { state.withLockedValue { $0.committed } }
 
     private func put(state jobState: JobState) async {
         guard !state.withLockedValue({ $0.gone }) else { return }
@@ -94,6 +98,7 @@ public final class GitLabJobSession: Sendable {
                 .PUT, "/api/v4/jobs/\(payload.id)",
                 json: ["token": payload.token, "state": jobState.rawValue])
             observe(reply)
+            if jobState == .running, reply.status == 200 { state.withLockedValue { $0.committed = true } }
             if reply.status == 403 || reply.status == 404 { markGone(status: reply.status) }
         } catch {
             logger.warning("job update (\(jobState.rawValue)) failed: \(error)")
@@ -149,6 +154,8 @@ struct SessionState: Sendable {
     var lastContact = Date()
     var gone = false
     var finishing = false
+    /// GitLab accepted `state=running`: trace PATCHes are allowed.
+    var committed = false
     var streamer: Task<Void, Never>?
     var stopStreaming = false
     var streamerSleeping = false

@@ -45,7 +45,9 @@ public struct GitLabRunnerInfo: Sendable, Equatable {
     }
 
     /// The features the protocol layer implements itself: trace checksums, sizes and resets,
-    /// masking, cancellation through `Job-Status`, exit codes, artifact uploads.
+    /// masking, cancellation through `Job-Status`, exit codes, artifact uploads, and the two-phase
+    /// job commit (a job handed out stays `pending` until `GitLabJobSession.markRunning()`; the
+    /// agent must call it, or turn the feature off).
     ///
     /// Deliberately absent or false: `image` and `services` (no container images), `cache`,
     /// `shared`, `session`/`terminal`, `proxy`, `vault_secrets`, `upload_raw_artifacts`,
@@ -64,6 +66,7 @@ public struct GitLabRunnerInfo: Sendable, Equatable {
         "cancelable": true,
         "cancel_gracefully": true,
         "return_exit_code": true,
+        "two_phase_job_commit": true,
         "image": false,
         "services": false,
         "cache": false,

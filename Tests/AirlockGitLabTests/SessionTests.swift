@@ -24,6 +24,44 @@ import Testing
         await h.close()
     }
 
+    @Test func noTraceIsSentBeforeTheCommitAndFinishCommits() async throws {
+        let h = try await Harness.start()
+        let job = JobPayloadBuilder()
+        let session = try await h.session(for: job)
+        session.startTraceStreaming()
+        session.appendTrace(bytes("preparing\n"))
+        #expect(await eventually { h.coordinator.updates(jobID: job.id).count >= 2 }, "keep-alives while pending")
+        #expect(h.coordinator.updates(jobID: job.id).allSatisfy { $0.state == "pending" })
+        #expect(h.coordinator.requests(.trace).isEmpty)
+        #expect(!session.isCommitted)
+        try await session.finish(state: .failed, failureReason: .runnerSystemFailure, exitCode: nil)
+        let states = h.coordinator.updates(jobID: job.id).map(\.state)
+        #expect(Array(states.suffix(2)) == ["running", "failed"])
+        #expect(text(h.coordinator.trace(jobID: job.id)) == "preparing\n")
+        #expect(h.coordinator.status(jobID: job.id) == "failed")
+        await h.close()
+    }
+
+    @Test func aLegacyRunnerGetsARunningJobAndNoKeepAlive() async throws {
+        let h = try await Harness.start()
+        let job = JobPayloadBuilder()
+        h.coordinator.enqueue(job: job)
+        var legacy = Harness.info
+        legacy.features["two_phase_job_commit"] = false
+        let result = try await h.client.requestJob(
+            token: h.coordinator.runnerToken, systemID: "s_1", info: legacy, lastUpdate: nil)
+        guard case .job(let payload, _) = result else { throw TestFailure("no job") }
+        #expect(h.coordinator.status(jobID: job.id) == "running")
+        let session = GitLabJobSession(
+            client: h.client, payload: payload, maskValues: [], traceLimit: 1 << 20, logger: testLogger,
+            options: Harness.fastOptions)
+        await session.keepAlivePending()
+        #expect(h.coordinator.updates(jobID: job.id).isEmpty, "GitLab refuses state=pending for a running job")
+        #expect(h.coordinator.requests(.jobUpdate).last?.status == 400)
+        #expect(session.remoteStatus == .running)
+        await h.close()
+    }
+
     @Test func traceStreamsInChunksOfAtMostOneMiB() async throws {
         let h = try await Harness.start()
         let job = JobPayloadBuilder()
@@ -264,6 +302,27 @@ extension String {
         await session.markRunning()
         try await session.finish(state: .failed, failureReason: .jobExecutionTimeout, exitCode: nil)
         #expect(h.coordinator.updates(jobID: job.id).last?.failureReason == "unknown_failure")
+        await h.close()
+    }
+}
+
+@Suite struct SessionRecoveryTests {
+    @Test func traceAndFinalUpdateSurviveServerErrors() async throws {
+        let h = try await Harness.start()
+        let job = JobPayloadBuilder()
+        let session = try await h.session(for: job)
+        await session.markRunning()
+        h.coordinator.failNext(.trace, count: 2, status: 502)
+        h.coordinator.failNext(.jobUpdate, count: 1, status: 503, retryAfter: "1")
+        session.startTraceStreaming()
+        session.appendTrace(bytes("one\ntwo\n"))
+        #expect(await eventually { h.coordinator.trace(jobID: job.id).count == 8 })
+        let started = Date()
+        try await session.finish(state: .success, failureReason: nil, exitCode: 0)
+        #expect(Date().timeIntervalSince(started) >= 0.95, "Retry-After: 1 on the final update")
+        #expect(await h.coordinator.waitForFinalStatus(jobID: job.id, timeout: 1) == "success")
+        #expect(text(h.coordinator.trace(jobID: job.id)) == "one\ntwo\n")
+        #expect(h.coordinator.requests(.trace).map(\.status).prefix(3) == [502, 502, 202])
         await h.close()
     }
 }

@@ -90,12 +90,16 @@ struct CoordinatorRoutes: Sendable {
     private func jobRequest(_ json: [String: Any]) async -> Answer {
         let token = json["token"] as? String ?? ""
         let requested = json["last_update"] as? String
+        let features = (json["info"] as? [String: Any])?["features"] as? [String: Any]
+        // Two-phase job commit: the job stays pending until the runner PUTs state=running.
+        let twoPhase = features?["two_phase_job_commit"] as? Bool ?? false
         let deadline = Date().addingTimeInterval(options.longPoll)
         while true {
             let step: Answer? = state.withLockedValue { s in
                 guard s.runnerTokens.contains(token) else { return Answer(status: 403) }
                 if !s.queue.isEmpty, let job = s.jobs[s.queue.removeFirst()] {
                     s.lastUpdate += 1
+                    s.jobs[job.id]?.status = twoPhase ? "pending" : "running"
                     return Answer(status: 201, headers: [("Content-Type", "application/json")], body: job.json)
                 }
                 let current = String(s.lastUpdate)
@@ -123,6 +127,9 @@ struct CoordinatorRoutes: Sendable {
             let bytesize = output?["bytesize"] as? Int
             var status = 200
             switch requestedState {
+            case "pending" where job.status != "pending":
+                // A keep-alive for a job already running (legacy workflow): GitLab answers 400.
+                return Answer(status: 400, body: Array("job is not pending".utf8))
             case "pending", "running":
                 if job.status != "canceling" { job.status = requestedState }
             case "success", "failed":
@@ -161,7 +168,7 @@ struct CoordinatorRoutes: Sendable {
             guard token == job.token else { return Answer(status: 403) }
             job.patchCount += 1
             defer { s.jobs[id] = job }
-            guard ["pending", "running", "canceling"].contains(job.status) else {
+            guard ["running", "canceling"].contains(job.status) else {  // pending: not committed yet
                 return Answer(status: 403, headers: [("Job-Status", job.status)])
             }
             guard let contentRange else { return Answer(status: 400, body: Array("Missing header Content-Range".utf8)) }

@@ -102,6 +102,19 @@ extension TestCoordinator {
         state.withLockedValue { $0.jobs[jobID]?.patchCount ?? 0 }
     }
 
+    /// Waits until the job reaches a final status (success, failed, canceled) or `timeout`
+    /// seconds pass; returns the status then.
+    public func waitForFinalStatus(jobID: Int, timeout: Double = 30) async -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let status = status(jobID: jobID), ["success", "failed", "canceled"].contains(status) {
+                return status
+            }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        return status(jobID: jobID)
+    }
+
     /// Artifacts uploaded for the job.
     public func artifacts(jobID: Int) -> [UploadedArtifact] {
         state.withLockedValue { $0.jobs[jobID]?.artifacts ?? [] }
