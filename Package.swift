@@ -11,7 +11,7 @@ import PackageDescription
 
 let package = Package(
     name: "Airlock",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "airlock", targets: ["airlock"]),
         .executable(name: "airlock-helper", targets: ["airlock-helper"]),
@@ -22,6 +22,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // ── C boundary ────────────────────────────────────────────────────────
@@ -65,6 +69,19 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
 
+        // The GitLab runner protocol: job requests, trace streaming, job updates, artifacts.
+        // Knows nothing of sandboxes; the agent wires it to the executor.
+        .target(
+            name: "AirlockGitLab",
+            dependencies: [
+                "AirlockCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
         // ── sandbox runtime ───────────────────────────────────────────────────
         .target(
             name: "AirlockSandbox",
@@ -74,12 +91,29 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // ── agent ─────────────────────────────────────────────────────────────
+        // The long-running runner agent: job sources (spool, GitLab), concurrency, in-flight
+        // journal and crash recovery, metrics.
+        .target(
+            name: "AirlockAgent",
+            dependencies: [
+                "AirlockSandbox", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
+                "AirlockGitLab",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
+
         // ── CLI ───────────────────────────────────────────────────────────────
         .target(
             name: "AirlockCLI",
             dependencies: [
                 "AirlockSandbox", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
-                "AirlockVault",
+                "AirlockVault", "AirlockAgent", "AirlockGitLab",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -92,6 +126,20 @@ let package = Package(
             ]),
 
         // ── tests ─────────────────────────────────────────────────────────────
+        // A scriptable GitLab coordinator on loopback (a test double: no GitLab server runs here).
+        .target(
+            name: "GitLabTestCoordinator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/Support/GitLabTestCoordinator"),
+        .testTarget(
+            name: "AirlockGitLabTests",
+            dependencies: [
+                "AirlockGitLab", "GitLabTestCoordinator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
         .testTarget(name: "AirlockProfileTests", dependencies: ["AirlockProfile", "AirlockCore"]),
         .testTarget(name: "AirlockOSTests", dependencies: ["AirlockOS"]),
@@ -101,8 +149,14 @@ let package = Package(
             name: "AirlockProvenanceTests", dependencies: ["AirlockProvenance", "AirlockCore"],
             exclude: ["verify_dsse.py"]),
         .testTarget(
+            name: "AirlockAgentTests",
+            dependencies: ["AirlockAgent", "AirlockSandbox", "AirlockCore", "AirlockCLI"]),
+        .testTarget(
             name: "AirlockSandboxTests",
-            dependencies: ["AirlockSandbox", "AirlockCLI", "AirlockOS"],
+            dependencies: [
+                "AirlockSandbox", "AirlockCLI", "AirlockOS", "AirlockProfile", "AirlockCore", "AirlockProvenance",
+                "AirlockAgent", "AirlockGitLab", "GitLabTestCoordinator",
+            ],
             exclude: []),
     ],
     swiftLanguageModes: [.v5]

@@ -7,7 +7,7 @@ public struct AirlockCommand: ParsableCommand {
         abstract: "A sandboxed, ephemeral build runner for Linux.",
         subcommands: [
             ExecCommand.self, RunCommand.self, VerifyCommand.self, KeysCommand.self, SecretsCommand.self,
-            ProfileCommand.self,
+            AgentCommand.self, RegisterCommand.self, ProfileCommand.self,
         ])
     public init() {}
 }

@@ -5,11 +5,27 @@
 public struct Job: Hashable, Sendable {
     /// One step: a named `/bin/sh -e` script run in `/workspace`.
     public struct Step: Hashable, Sendable {
+        /// When a step runs, given how the steps before it went.
+        public enum When: String, Hashable, Sendable, CaseIterable {
+            /// Only while every earlier step succeeded (the default).
+            case onSuccess = "on_success"
+            /// Only after an earlier step failed, timed out or was canceled gracefully.
+            case onFailure = "on_failure"
+            /// Whatever happened before (clean-up, GitLab's `after_script`), unless the job was
+            /// aborted outright.
+            case always
+        }
+
         public var name: String
         public var run: String
-        public init(name: String, run: String) {
+        public var when: When
+        /// This step's own wall-clock limit in seconds (within the job's); nil for none.
+        public var timeout: Double?
+        public init(name: String, run: String, when: When = .onSuccess, timeout: Double? = nil) {
             self.name = name
             self.run = run
+            self.when = when
+            self.timeout = timeout
         }
     }
 
@@ -77,6 +93,9 @@ public struct Job: Hashable, Sendable {
     public var sourceDateEpoch: Int64?
     /// The file the job came from (for messages and relative paths).
     public var sourceFile: String?
+    /// Names in `env` whose values are secret (a coordinator's masked variables): they are
+    /// hidden in the log and recorded in provenance by name only.
+    public var maskedEnv: Set<String> = []
 
     public init(
         name: String, profile: String = "default", inputs: [String] = [], steps: [Step],

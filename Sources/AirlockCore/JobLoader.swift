@@ -10,6 +10,8 @@ import Foundation
 /// steps:                     # required, at least one; names unique
 ///   - name: build
 ///     run: cc -o hello src/hello.c
+///     when: on_success       # on_success (default), on_failure or always
+///     timeout: 5m            # optional, within the job's timeout
 /// outputs: [hello]           # relative to /workspace; globs allowed; no '..'
 /// timeout: 10m
 /// resources: {memory: 1GiB, pids: 256, cpus: 2}
@@ -26,7 +28,7 @@ public enum JobLoader {
         "name", "profile", "inputs", "steps", "env", "outputs", "timeout", "resources", "sourceDateEpoch",
         "secrets",
     ]
-    static let stepFields = ["name", "run"]
+    static let stepFields = ["name", "run", "when", "timeout"]
     static let resourceFields = ["memory", "pids", "cpus"]
     static let secretFields = ["name", "source", "ttl", "delivery"]
 
@@ -164,7 +166,23 @@ public enum JobLoader {
             }
             firstLine[name] = nameNode.location.line ?? 0
             let run = try m.required("run", hint: "add the shell commands to run, e.g. 'run: make'").string()
-            steps.append(Job.Step(name: name, run: run))
+            var when = Job.Step.When.onSuccess
+            if let w = m["when"] {
+                let text = try w.string()
+                guard let parsed = Job.Step.When(rawValue: text) else {
+                    throw w.error(
+                        "step '\(name)': 'when: \(text)' is not a step condition",
+                        hint: "use one of: " + Job.Step.When.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                when = parsed
+            }
+            var timeout: Double?
+            if let node = m["timeout"] {
+                let t = try node.duration()
+                guard t > 0 else { throw node.error("step '\(name)': 'timeout' must be positive") }
+                timeout = t
+            }
+            steps.append(Job.Step(name: name, run: run, when: when, timeout: timeout))
         }
         return steps
     }

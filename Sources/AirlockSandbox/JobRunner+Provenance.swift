@@ -55,12 +55,14 @@ extension JobRunner {
         } else {
             let keyPath = options.keyDirectory + "/" + KeyFiles.privateKeyName
             if !FileManager.default.fileExists(atPath: keyPath) {
-                let made = try KeyFiles.generate(algorithm: options.keyAlgorithm, directory: options.keyDirectory)
-                generated = made.privatePath
-                publicPath = made.publicPath
-            } else {
-                publicPath = options.keyDirectory + "/" + KeyFiles.publicKeyName
+                // Several runners (or jobs of one agent) may get here at once: one generates.
+                try PrivateFile.withLock(options.keyDirectory + ".lock") {
+                    guard !FileManager.default.fileExists(atPath: keyPath) else { return }
+                    let made = try KeyFiles.generate(algorithm: options.keyAlgorithm, directory: options.keyDirectory)
+                    generated = made.privatePath
+                }
             }
+            publicPath = options.keyDirectory + "/" + KeyFiles.publicKeyName
             signer = try KeyFiles.loadPrivate(path: keyPath)
         }
 
@@ -108,11 +110,21 @@ extension Job {
         var o: [String: JSONValue] = [
             "name": .string(name), "profile": .string(profile),
             "inputs": .array(inputs.map(JSONValue.string)),
-            "steps": .array(steps.map { .object(["name": .string($0.name), "run": .string($0.run)]) }),
+            "steps": .array(
+                steps.map { step in
+                    var o: [String: JSONValue] = ["name": .string(step.name), "run": .string(step.run)]
+                    if step.when != .onSuccess { o["when"] = .string(step.when.rawValue) }
+                    if let t = step.timeout { o["timeout"] = .double(t) }
+                    return .object(o)
+                }),
             "outputs": .array(outputs.map(JSONValue.string)),
         ]
         if !env.isEmpty {
-            o["env"] = .object(Dictionary(env.map { ($0.key, JSONValue.string($0.value)) }, uniquingKeysWith: { $1 }))
+            // Masked values (a coordinator's masked variables) are recorded by name only.
+            o["env"] = .object(
+                Dictionary(
+                    env.map { ($0.key, JSONValue.string(maskedEnv.contains($0.key) ? "[MASKED]" : $0.value)) },
+                    uniquingKeysWith: { $1 }))
         }
         if let t = timeout { o["timeout"] = .double(t) }
         var r: [String: JSONValue] = [:]

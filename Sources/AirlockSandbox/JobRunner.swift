@@ -34,6 +34,8 @@ public struct JobReport: Sendable {
     public var outputDigests: [FileHasher.Entry] = []
     /// The limits the steps ran with.
     public var limits: SandboxSpec.Limits
+    /// Whether the job was stopped through its `JobControl`.
+    public var canceled = false
 }
 
 /// Runs a `Job`: fresh workspace with the inputs, one sandbox per step (sharing the workspace,
@@ -45,10 +47,12 @@ public final class JobRunner: @unchecked Sendable {
 
     /// Run `job`. When it declares `secrets:`, `secrets` says where they come from; they are issued
     /// after the inputs are in place, delivered to every step, masked in the log, and revoked when
-    /// the job ends, however it ends.
-    public func run(job: Job, profile: Profile, outDir: String, console: FileHandle?, secrets: SecretsContext? = nil)
-        throws -> JobReport
-    {
+    /// the job ends, however it ends. `mask` adds values to hide from the log (a coordinator's
+    /// masked variables); `control` lets another thread cancel the job.
+    public func run(
+        job: Job, profile: Profile, outDir: String, console: FileHandle?, secrets: SecretsContext? = nil,
+        mask: [SecretValue] = [], control: JobControl? = nil
+    ) throws -> JobReport {
         let started = Date()
         let jobFile = job.sourceFile ?? "<job>"
         let jobDir = ((job.sourceFile ?? FileManager.default.currentDirectoryPath + "/job.yaml") as NSString)
@@ -127,7 +131,8 @@ public final class JobRunner: @unchecked Sendable {
                     secretFiles.append((s.request.name, text))
                 }
             }
-            let masker = issued.isEmpty ? nil : SecretMasker(secrets: issued.map(\.value))
+            let hidden = issued.map(\.value) + mask
+            let masker = hidden.isEmpty ? nil : SecretMasker(secrets: hidden)
             let logPath = outDir + "/" + job.name + ".log"
             let sink = try LogSink(logPath: logPath, console: console, limit: profile.limits.logLimit, filter: masker)
             let devnull = try OwnedFD.open("/dev/null", O_RDONLY)
@@ -138,30 +143,64 @@ public final class JobRunner: @unchecked Sendable {
             var timedOut = false
             defer { sink.finish() }
 
+            var canceled = false
             for (i, step) in job.steps.enumerated() {
+                if control?.cancellation == .abort {
+                    canceled = true
+                    break
+                }
+                if control?.cancellation == .graceful { canceled = true }
+                let failedSoFar = failedStep != nil || canceled
+                switch step.when {
+                case .onSuccess where failedSoFar, .onFailure where !failedSoFar:
+                    continue
+                default: break
+                }
+                let cleanup = step.when != .onSuccess
                 sink.note("==> [\(i + 1)/\(job.steps.count)] \(step.name)\n")
                 var stepLimits = limits
                 if let d = deadline {
                     let left = d.timeIntervalSinceNow
-                    if left <= 0 { timedOut = true; exitCode = 124; failedStep = step.name; break }
-                    stepLimits.timeout = left
+                    if left <= 0 && !cleanup {
+                        timedOut = true
+                        exitCode = 124
+                        failedStep = step.name
+                        continue
+                    }
+                    // Clean-up steps still run after the deadline, with their own limit.
+                    stepLimits.timeout = left > 0 ? left : (step.timeout ?? Self.cleanupGrace)
                 }
+                if let t = step.timeout { stepLimits.timeout = min(stepLimits.timeout ?? t, t) }
                 var spec = SandboxSpec(
                     profile: profile, command: ["/bin/sh", "-e", "-c", step.run], environment: job.env + secretEnv,
                     workspace: workspace.path, limits: stepLimits, workingDirectory: "/workspace",
                     stdio: (devnull.raw, sink.writeEnd.raw, sink.writeEnd.raw), sourceDateEpoch: epoch)
                 spec.secretFiles = secretFiles
-                let r = try sandbox.runBlocking(spec, identity: identity)
+                let r = try sandbox.runBlocking(spec, identity: identity, control: control, cleanup: cleanup)
                 steps.append(StepReport(name: step.name, exitCode: r.exitCode, duration: r.duration, result: r))
+                let stoppedByCancel = control?.cancellation != nil && !(cleanup && control?.cancellation == .graceful)
                 if r.exitCode != 0 {
-                    exitCode = r.exitCode
-                    failedStep = step.name
-                    timedOut = r.timedOut
-                    failure = Self.describeFailure(step: step.name, result: r, timeout: timeout, limits: stepLimits)
-                    sink.note("==> step '\(step.name)' failed: \(failure!)\n")
-                    break
+                    let why =
+                        stoppedByCancel
+                        ? "canceled"
+                        : Self.describeFailure(step: step.name, result: r, timeout: timeout, limits: stepLimits)
+                    sink.note("==> step '\(step.name)' failed: \(why)\n")
+                    if stoppedByCancel { canceled = true }
+                    if failedStep == nil {
+                        exitCode = r.exitCode
+                        failedStep = step.name
+                        timedOut = r.timedOut && !stoppedByCancel
+                        failure = why
+                    }
+                    continue
                 }
                 sink.note("==> step '\(step.name)' finished in \(String(format: "%.2f", r.duration))s\n")
+            }
+            if canceled && failedStep == nil {
+                exitCode = 130
+                failure = "the job was canceled"
+            } else if canceled {
+                failure = "the job was canceled"
             }
             if timedOut && failure == nil {
                 failure = "the job timed out after \(Int(timeout ?? 0))s"
@@ -188,7 +227,7 @@ public final class JobRunner: @unchecked Sendable {
                 exitCode: exitCode, steps: steps, failedStep: failedStep, timedOut: timedOut, outputs: outputs,
                 logPath: logPath, startedOn: started, finishedOn: Date(), sourceDateEpoch: epoch,
                 failureMessage: failure,
-                inputDigests: inputDigests, outputDigests: outputDigests, limits: limits)
+                inputDigests: inputDigests, outputDigests: outputDigests, limits: limits, canceled: canceled)
         }
 
         if requests.isEmpty { return try runSteps([]) }
@@ -215,6 +254,10 @@ public final class JobRunner: @unchecked Sendable {
                         .utf8))
         }
     }
+
+    /// The limit for a clean-up step that starts after the job's deadline (GitLab's default
+    /// `after_script` timeout).
+    static let cleanupGrace: Double = 300
 
     static func describeFailure(step: String, result r: SandboxResult, timeout: Double?, limits: SandboxSpec.Limits)
         -> String

@@ -22,6 +22,8 @@ public final class LogSink: @unchecked Sendable {
     private var truncated = false
     private let done = DispatchSemaphore(value: 0)
     private let filter: OutputFilter?
+    /// Serialises reading the pipe, so runner notes land after everything a finished step wrote.
+    private let readLock = NSLock()
 
     /// Bytes captured in the saved log so far.
     public var capturedBytes: UInt64 { lock.lock(); defer { lock.unlock() }; return captured }
@@ -42,19 +44,46 @@ public final class LogSink: @unchecked Sendable {
         file = fh
         self.console = console
         self.limit = limit
+        _ = fcntl(readEnd.raw, F_SETFL, fcntl(readEnd.raw, F_GETFL) | O_NONBLOCK)
         Thread.detachNewThread { [self] in pump() }
     }
 
     private func pump() {
-        while let chunk = try? readEnd.read(), !chunk.isEmpty {
-            emit(filter.map { $0.process(chunk) } ?? chunk, fromJob: true)
+        while true {
+            var pfd = pollfd(fd: readEnd.raw, events: Int16(POLLIN), revents: 0)
+            _ = poll(&pfd, 1, -1)
+            readLock.lock()
+            let ended = drainLocked()
+            if ended, let tail = filter?.flush(), !tail.isEmpty { emit(tail, fromJob: true) }
+            readLock.unlock()
+            if ended { break }
         }
-        if let tail = filter?.flush(), !tail.isEmpty { emit(tail, fromJob: true) }
         done.signal()
     }
 
-    /// Write runner text (step markers, summaries) into the same stream.
-    public func note(_ text: String) { emit(Array(text.utf8), fromJob: false) }
+    /// Process what the pipe holds now (holding `readLock`); true at end of file or on error.
+    private func drainLocked() -> Bool {
+        while true {
+            var buf = [UInt8](repeating: 0, count: 65536)
+            let n = buf.withUnsafeMutableBytes { read(readEnd.raw, $0.baseAddress!, 65536) }
+            if n > 0 {
+                let chunk = Array(buf[..<n])
+                emit(filter.map { $0.process(chunk) } ?? chunk, fromJob: true)
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        }
+    }
+
+    /// Write runner text (step markers, summaries) into the same stream, after everything the
+    /// job wrote so far (call it when no step is running: the pipe then holds all of its output).
+    public func note(_ text: String) {
+        readLock.lock()
+        defer { readLock.unlock() }
+        if !drainLocked(), let tail = filter?.flush(), !tail.isEmpty { emit(tail, fromJob: true) }
+        emit(Array(text.utf8), fromJob: false)
+    }
 
     private func emit(_ bytes: [UInt8], fromJob: Bool) {
         lock.lock()

@@ -34,14 +34,17 @@ public final class Sandbox: @unchecked Sendable {
 
     /// A sandbox for this host with the default state directory and helper.
     /// Also removes what a killed runner left in the state directory (stale workspaces).
-    public static func makeDefault() throws -> Sandbox {
+    /// `stateDirectory` overrides the usual state directory (see `StateDirectory.resolve`).
+    public static func makeDefault(stateDirectory: String? = nil) throws -> Sandbox {
         do { try HostChecks.userNamespaces() } catch let e as OSError {
             throw AirlockError(
                 .hostUnsupported,
                 "this host cannot create sandboxes: \(e.call)(\(e.object)) would fail with \(e.errnoName)", hint: e.hint
             )
         }
-        let state = try StateDirectory.resolve()
+        var env = ProcessInfo.processInfo.environment
+        if let stateDirectory { env["AIRLOCK_STATE_DIR"] = stateDirectory }
+        let state = try StateDirectory.resolve(environment: env)
         Workspace.removeStale(state: state)
         return Sandbox(state: state, helperPath: try HelperLocator.locate())
     }
@@ -135,8 +138,11 @@ public final class Sandbox: @unchecked Sendable {
     }
 
     /// The blocking form of `run`, for callers that own a thread (benchmarks, the agent's pool).
-    /// Pass `identity` to run several sandboxes as the same ids (the steps of one job).
-    public func runBlocking(_ spec: SandboxSpec, identity given: SandboxIdentity? = nil) throws -> SandboxResult {
+    /// Pass `identity` to run several sandboxes as the same ids (the steps of one job), and
+    /// `control` to let another thread cancel the launch (`cleanup`: a graceful cancel spares it).
+    public func runBlocking(
+        _ spec: SandboxSpec, identity given: SandboxIdentity? = nil, control: JobControl? = nil, cleanup: Bool = false
+    ) throws -> SandboxResult {
         let start = DispatchTime.now()
         let program = try programs.program(for: spec.profile.seccomp, profileName: spec.profile.name)
         let identity = try given ?? SandboxIdentity.acquire(state: state)
@@ -206,6 +212,8 @@ public final class Sandbox: @unchecked Sendable {
         }
         active.insert(helper)
         defer { active.remove(helper) }
+        control?.attach(helper, cleanup: cleanup)
+        defer { control?.detach(helper) }
 
         // The wall-clock limit kills the whole tree: the cgroup, and the helper (whose death
         // takes the sandbox's pid namespace with it).

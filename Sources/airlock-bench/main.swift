@@ -286,5 +286,9 @@ if let envText = try? String(contentsOfFile: repo + "/.build/services/env", enco
     print("(secret overhead skipped: run scripts/start-services.sh first; `make bench` does)")
 }
 
-// ── 5. recording overhead (`airlock profile record`), see RecordBench.swift ──────────────────
+// ── 5. the agent: spool throughput, overhead per job, idle memory ──────────────────────────
+let benchDir = ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? args[0] as String)
+runAgentBench(airlock: (benchDir as NSString).deletingLastPathComponent + "/airlock")
+
+// ── 6. recording overhead (`airlock profile record`), see RecordBench.swift ──────────────────
 runRecordBenchmark(repo: repo)

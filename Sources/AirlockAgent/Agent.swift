@@ -1,0 +1,242 @@
+import AirlockCore
+import AirlockSandbox
+import AirlockSecrets
+import Foundation
+import Logging
+
+/// The long-running agent: takes jobs from one source, runs up to `concurrency` of them at once,
+/// each in its own sandbox, uid range and workspace, and reports every result.
+///
+/// Life cycle: `recoverLeftovers()` once at start (jobs a crashed predecessor left running are
+/// reported failed, their leases revoked), then `run()` until `drain()` (finish running jobs,
+/// take no new ones — SIGQUIT) or `abort()` (cancel running jobs, full clean-up — SIGTERM/SIGINT).
+public final class Agent: @unchecked Sendable {
+    public let source: any JobSource
+    public let executor: JobExecutor
+    public let journal: InFlightJournal
+    public let metrics: AgentMetrics
+    public let concurrency: Int
+    var logger: Logger
+
+    private let lock = NSLock()
+    private var stopping: StopMode?
+    private var controls: [String: JobControl] = [:]
+    private var cancelPoll: (@Sendable () -> Void)?
+    private var lastSourceError: String?
+    private var lastSourceErrorAt: Date?
+    private var started = Date()
+
+    enum StopMode { case drain, abort }
+
+    public init(
+        source: any JobSource, executor: JobExecutor, journal: InFlightJournal, metrics: AgentMetrics,
+        concurrency: Int, logger: Logger
+    ) {
+        self.source = source
+        self.executor = executor
+        self.journal = journal
+        self.metrics = metrics
+        self.concurrency = max(1, concurrency)
+        self.logger = logger
+    }
+
+    /// Jobs running now.
+    public var runningJobs: Int { lock.lock(); defer { lock.unlock() }; return controls.count }
+
+    /// For `/healthz`: healthy unless the source has failed within the last minute.
+    public var health: (ok: Bool, detail: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let e = lastSourceError, let at = lastSourceErrorAt, Date().timeIntervalSince(at) < 60 {
+            return (false, "unhealthy: \(source.kind) source: \(e)")
+        }
+        return (true, "ok: \(controls.count) job(s) running, source \(source.kind)")
+    }
+
+    /// Report and clean up what a crashed agent left: jobs in the journal are reported failed to
+    /// their source and forgotten. (Workspaces and cgroups of dead processes are removed by
+    /// `Sandbox.makeDefault`; leases by the lease journal's replay, which the caller runs first.)
+    public func recoverLeftovers() async -> Int {
+        let left = journal.leftovers()
+        for r in left {
+            logger.warning(
+                "found a job left running by an earlier agent; reporting it failed",
+                metadata: ["job": "\(r.id)", "source": "\(r.source)", "pid": "\(r.agentPID)"])
+            if r.source == source.kind { await source.recover(r) }
+            journal.end(r.id)
+        }
+        return left.count
+    }
+
+    /// Take no new jobs; return from `run()` when the running ones are finished.
+    public func drain() {
+        lock.lock()
+        if stopping == nil { stopping = .drain }
+        let c = cancelPoll
+        lock.unlock()
+        c?()
+        logger.info("draining: finishing \(runningJobs) running job(s), taking no new ones")
+    }
+
+    /// Cancel every running job now (sandboxes killed, secrets revoked, results reported as
+    /// canceled) and return from `run()` when they are cleaned up.
+    public func abort() {
+        lock.lock()
+        stopping = .abort
+        let c = cancelPoll
+        let all = Array(controls.values)
+        lock.unlock()
+        c?()
+        logger.warning("aborting \(all.count) running job(s)")
+        all.forEach { $0.cancel(.abort) }
+    }
+
+    private var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping != nil }
+
+    /// Serve until drained or aborted.
+    public func run() async {
+        started = Date()
+        logger.info("agent started", metadata: ["source": "\(source.kind)", "concurrency": "\(concurrency)"])
+        let slots = Slots(concurrency)
+        let jobs = JobTasks()
+        var backoff = 1.0
+        while !isStopping {
+            await slots.acquire()
+            if isStopping {
+                await slots.release()
+                break
+            }
+            let poll = Task { [source] in try await source.next() }
+            if !setPoll({ poll.cancel() }) { poll.cancel() }
+            let job: (any AgentJob)?
+            do {
+                job = try await poll.value
+                setSourceError(nil)
+                backoff = 1
+            } catch {
+                await slots.release()
+                if isStopping || error is CancellationError { continue }
+                setSourceError("\(error)")
+                let delay = backoff * Double.random(in: 0.8...1.2)
+                logger.error(
+                    "job source failed; retrying in \(String(format: "%.1f", delay))s",
+                    metadata: ["error": "\(error)"])
+                try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                backoff = min(backoff * 2, 60)
+                continue
+            }
+            guard let job else {
+                await slots.release()
+                continue
+            }
+            await jobs.started()
+            Task.detached { [self] in
+                await self.runOne(job)
+                await slots.release()
+                await jobs.finished()
+            }
+        }
+        await jobs.waitAll()
+        logger.info("agent stopped")
+    }
+
+    /// Remember how to interrupt the current poll; false when the agent is already stopping.
+    private func setPoll(_ cancel: @escaping @Sendable () -> Void) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        cancelPoll = cancel
+        return stopping == nil
+    }
+
+    private func register(_ id: String, _ control: JobControl) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        controls[id] = control
+        return stopping == .abort
+    }
+
+    private func unregister(_ id: String) {
+        lock.lock()
+        controls[id] = nil
+        lock.unlock()
+    }
+
+    private func setSourceError(_ e: String?) {
+        lock.lock()
+        lastSourceError = e
+        lastSourceErrorAt = e == nil ? nil : Date()
+        lock.unlock()
+    }
+
+    func runOne(_ job: any AgentJob) async {
+        let control = JobControl()
+        var log = logger
+        log[metadataKey: "job"] = "\(job.id)"
+        do { try journal.begin(job.record) } catch {
+            log.error("cannot record the job in the journal; running it anyway", metadata: ["error": "\(error)"])
+        }
+        if register(job.id, control) { control.cancel(.abort) }
+        metrics.running.increment()
+        log.info("job claimed")
+        var outcome = await job.run(executor: executor, control: control)
+        if outcome.setupSeconds == nil, let s = control.firstSandboxStart {
+            outcome.setupSeconds = s.timeIntervalSince(job.claimedAt)
+        }
+        let duration = Date().timeIntervalSince(job.claimedAt)
+        metrics.running.decrement()
+        metrics.record(outcome, duration: duration)
+        journal.end(job.id)
+        unregister(job.id)
+        log.info(
+            "job finished",
+            metadata: [
+                "state": "\(outcome.state.rawValue)", "exit": "\(outcome.exitCode.map(String.init) ?? "-")",
+                "seconds": "\(String(format: "%.3f", duration))",
+                "setup_ms": "\(outcome.setupSeconds.map { String(format: "%.2f", $0 * 1000) } ?? "-")",
+                "report_ms": "\(outcome.reportSeconds.map { String(format: "%.2f", $0 * 1000) } ?? "-")",
+            ])
+    }
+
+    /// Cancel one job (the coordinator asked).
+    public func cancel(jobID: String, _ how: JobControl.Cancellation) {
+        lock.lock()
+        let c = controls[jobID]
+        lock.unlock()
+        c?.cancel(how)
+    }
+}
+
+/// A counting semaphore for tasks.
+actor Slots {
+    private var free: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    init(_ n: Int) { free = n }
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+    func release() {
+        if waiters.isEmpty { free += 1 } else { waiters.removeFirst().resume() }
+    }
+}
+
+/// Counts the agent's running job tasks, so `run()` can wait for the last one.
+actor JobTasks {
+    private var count = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    func started() { count += 1 }
+    func finished() {
+        count -= 1
+        if count == 0 {
+            waiters.forEach { $0.resume() }
+            waiters.removeAll()
+        }
+    }
+    func waitAll() async {
+        if count == 0 { return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+}

@@ -1,0 +1,72 @@
+import AirlockCore
+import AirlockGitLab
+import Foundation
+
+/// Fetches a job's sources with git, on the host and outside the sandbox (which has no
+/// network): a fresh clone of `git_info.repo_url` (the job token in the URL authenticates it),
+/// checked out at `git_info.sha`. What was checked out is hashed with the other inputs when the
+/// job's workspace is filled, and so recorded in the provenance.
+enum SourceFetcher {
+    /// Clone into `dir` (empty) and check out the job's commit; returns the commit id.
+    static func fetch(_ git: GitLabJobPayload.GitInfo, into dir: String) async throws -> String {
+        var clone = ["clone", "--quiet", "--no-tags"]
+        if git.depth > 0 { clone += ["--depth", String(git.depth)] }
+        if !git.ref.isEmpty { clone += ["--branch", git.ref] }
+        try await run(clone + [git.repoURL, dir], what: "clone \(redact(git.repoURL))")
+        if !git.sha.isEmpty {
+            do {
+                try await run(["-C", dir, "checkout", "--quiet", "--detach", git.sha], what: "checkout \(git.sha)")
+            } catch {
+                // Not within the shallow history: fetch that commit, then check it out.
+                try await run(["-C", dir, "fetch", "--quiet", "origin", git.sha], what: "fetch \(git.sha)")
+                try await run(["-C", dir, "checkout", "--quiet", "--detach", git.sha], what: "checkout \(git.sha)")
+            }
+        }
+        let head = try await run(["-C", dir, "rev-parse", "HEAD"], what: "rev-parse")
+        return head.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The URL without credentials, for the trace.
+    static func redact(_ url: String) -> String {
+        guard var c = URLComponents(string: url), c.password != nil || c.user != nil else { return url }
+        c.user = nil
+        c.password = nil
+        return c.string ?? url
+    }
+
+    @discardableResult
+    static func run(_ args: [String], what: String) async throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        p.arguments = args
+        var env = ["PATH": "/usr/bin:/bin", "GIT_TERMINAL_PROMPT": "0", "HOME": "/nonexistent", "LC_ALL": "C"]
+        env["GIT_CONFIG_NOSYSTEM"] = "1"
+        p.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        do { try p.run() } catch {
+            throw AirlockError(
+                .hostUnsupported, "cannot run git to fetch the job's sources: \(error)",
+                hint: "install git on the agent's host (apt-get install git)")
+        }
+        return try await withCheckedThrowingContinuation { cont in
+            Thread.detachNewThread {
+                let o = out.fileHandleForReading.readDataToEndOfFile()
+                let e = err.fileHandleForReading.readDataToEndOfFile()
+                p.waitUntilExit()
+                if p.terminationStatus == 0 {
+                    cont.resume(returning: String(decoding: o, as: UTF8.self))
+                } else {
+                    let msg = String(decoding: e, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    cont.resume(
+                        throwing: AirlockError(
+                            .init("gitlab.sources"), "git \(what) failed (exit \(p.terminationStatus)): \(msg)",
+                            hint: "check the repository URL and that the job token may read it"))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import AirlockCore
+import AirlockSandbox
+import Foundation
+
+/// A job claimed from a spool directory.
+struct SpoolJob: AgentJob {
+    let spool: SpoolSource
+    /// The entry's name in `incoming/`.
+    let name: String
+    let claimedPath: String
+    let claimedAt = Date()
+    let id: String
+    let partial: String
+
+    init(spool: SpoolSource, name: String, claimedPath: String, token: String) {
+        self.spool = spool
+        self.name = name
+        self.claimedPath = claimedPath
+        var base = name
+        for ext in [".yaml", ".yml"] where base.hasSuffix(ext) { base = String(base.dropLast(ext.count)) }
+        id = InFlightJournal.fileName(base)
+        partial = "\(spool.done)/.\(id).partial-\(token)"
+    }
+
+    var record: InFlightRecord {
+        InFlightRecord(
+            id: id, source: "spool",
+            fields: ["name": name, "claimed": claimedPath, "partial": partial], started: claimedAt)
+    }
+
+    /// The job file and the directory its relative inputs are taken from.
+    func load() throws -> Job {
+        var isDir: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: claimedPath, isDirectory: &isDir)
+        let file = isDir.boolValue ? claimedPath + "/job.yaml" : claimedPath
+        let shown = isDir.boolValue ? "\(spool.root)/incoming/\(name)/job.yaml" : "\(spool.root)/incoming/\(name)"
+        let bytes = try YAMLReader.readFile(file, displayName: shown)
+        var job = try JobLoader.parse(yaml: String(decoding: bytes, as: UTF8.self), file: shown)
+        // A directory job's inputs sit next to its job.yaml; a bare file's are taken from the spool root.
+        job.sourceFile = isDir.boolValue ? file : spool.root + "/" + name
+        return job
+    }
+
+    func run(executor: JobExecutor, control: JobControl) async -> JobOutcome {
+        let fm = FileManager.default
+        defer { try? fm.removeItem(atPath: claimedPath) }
+        let started = Date()
+        var result = SpoolResult(
+            id: id, job: name, state: "failed", exitCode: nil, message: nil, agent: spool.agentName,
+            started: started, finished: started, outputs: [], provenance: nil, sbom: nil, timings: nil)
+        var outcome = JobOutcome(state: .failed)
+        do {
+            try fm.createDirectory(atPath: partial, withIntermediateDirectories: true)
+            let job: Job
+            do { job = try load() } catch {
+                result.state = "invalid"
+                result.exitCode = 2
+                result.message = "\(error)"
+                outcome = JobOutcome(state: .systemFailure, exitCode: 2, message: "\(error)")
+                finish(&result, control: control, outcome: &outcome)
+                return outcome
+            }
+            result.job = job.name
+            let r = try await executor.execute(
+                job: job, outDir: partial, console: nil, control: control, jobID: "spool-\(id)")
+            let report = r.report
+            result.exitCode = report.exitCode
+            result.outputs = report.outputs
+            result.message = report.failureMessage
+            result.provenance = r.attestation.map { ($0.provenancePath as NSString).lastPathComponent }
+            result.sbom = r.attestation.map { ($0.sbomPath as NSString).lastPathComponent }
+            result.state = report.canceled ? "canceled" : (report.exitCode == 0 ? "success" : "failed")
+            outcome = JobOutcome(
+                state: report.canceled ? .canceled : (report.exitCode == 0 ? .success : .failed),
+                exitCode: report.exitCode, message: report.failureMessage)
+        } catch {
+            result.message = "runner_system_failure: \(error)"
+            outcome = JobOutcome(state: .systemFailure, message: "\(error)")
+        }
+        finish(&result, control: control, outcome: &outcome)
+        return outcome
+    }
+
+    private func finish(_ result: inout SpoolResult, control: JobControl, outcome: inout JobOutcome) {
+        let now = Date()
+        result.finished = now
+        let setup = control.firstSandboxStart.map { $0.timeIntervalSince(claimedAt) }
+        let report = control.lastSandboxExit.map { now.timeIntervalSince($0) }
+        result.timings = .init(
+            claimToSandboxMs: setup.map { $0 * 1000 }, exitToResultMs: report.map { $0 * 1000 },
+            totalMs: now.timeIntervalSince(claimedAt) * 1000)
+        spool.publish(result, partial: partial, id: id)
+        outcome.setupSeconds = setup
+        outcome.reportSeconds = control.lastSandboxExit.map { Date().timeIntervalSince($0) }
+    }
+}
