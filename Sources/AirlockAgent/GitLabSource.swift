@@ -35,7 +35,8 @@ public final class GitLabSource: JobSource, @unchecked Sendable {
         http = HTTPClient(eventLoopGroupProvider: .singleton)
         client = GitLabClient(
             baseURL: config.url, http: http, retry: retry, logger: logger,
-            requestTimeout: .seconds(Int64(max(config.pollTimeout, 5))))
+            requestTimeout: .seconds(Int64(max(config.pollTimeout, 5))),
+            observer: { endpoint, status in metrics.apiRequest(endpoint: endpoint, status: status) })
         var info = GitLabRunnerInfo.airlockDefault(version: AirlockVersion.current)
         info.name = "airlock"
         self.info = info

@@ -27,6 +27,13 @@ extension GitLabClient {
     /// Largest response body read (job payloads are small; error pages are cut).
     static let maxResponseBody = 16 * 1024 * 1024
 
+    /// `path` with job ids replaced by `:id` and the query dropped (`/api/v4/jobs/:id/trace`).
+    static func endpoint(_ path: String) -> String {
+        let bare = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
+        return bare.split(separator: "/", omittingEmptySubsequences: false)
+            .map { $0.allSatisfy(\.isNumber) && !$0.isEmpty ? ":id" : String($0) }.joined(separator: "/")
+    }
+
     func send(_ method: HTTPMethod, _ path: String, json: [String: Any]) async throws -> Reply {
         let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         var headers = HTTPHeaders()
@@ -59,6 +66,7 @@ extension GitLabClient {
                 let reply = Reply(
                     status: Int(response.status.code), headers: response.headers,
                     body: Array(buffer.readableBytesView), host: host)
+                observer?(Self.endpoint(path), reply.status)
                 guard Self.isRetryable(reply.status), attempt < policy.maxAttempts else { return reply }
                 let requested = RetryPolicy.serverDelay(
                     retryAfter: reply.headers.first(name: "Retry-After"),
@@ -69,6 +77,7 @@ extension GitLabClient {
                     metadata: ["host": "\(host)", "path": "\(path)", "delay": "\(delay)"])
             } catch {
                 if Task.isCancelled || error is CancellationError { throw CancellationError() }
+                observer?(Self.endpoint(path), 0)
                 guard attempt < policy.maxAttempts else {
                     throw GitLabError.unreachable(host: host, underlying: "\(error)")
                 }

@@ -32,6 +32,8 @@ public final class GitLabClient: Sendable {
     let retry: RetryPolicy
     let logger: Logger
     let requestTimeout: TimeAmount
+    /// Told about every answer (endpoint path pattern, HTTP status; 0 when none came), for metrics.
+    let observer: (@Sendable (_ endpoint: String, _ status: Int) -> Void)?
 
     /// - Parameters:
     ///   - baseURL: the GitLab instance, e.g. `https://gitlab.example.com` (no `/api/v4`).
@@ -39,8 +41,10 @@ public final class GitLabClient: Sendable {
     ///   - requestTimeout: the whole exchange; above GitLab's long-poll hold (~50 s).
     public init(
         baseURL: String, http: HTTPClient, retry: RetryPolicy = .default, logger: Logger,
-        requestTimeout: TimeAmount = .seconds(70)
+        requestTimeout: TimeAmount = .seconds(70),
+        observer: (@Sendable (_ endpoint: String, _ status: Int) -> Void)? = nil
     ) {
+        self.observer = observer
         var trimmed = baseURL
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
         if trimmed.hasSuffix("/api/v4") { trimmed.removeLast("/api/v4".count) }

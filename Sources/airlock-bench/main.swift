@@ -52,10 +52,17 @@ guard access("/usr/bin/bwrap", X_OK) == 0 else {
     fail("bubblewrap is missing: apt-get install bubblewrap (make bench does)")
 }
 
-if args.contains("--only-record") {
+// BENCH_ONLY=agent: only the agent benchmark (section 5); BENCH_ONLY=record: only section 6.
+let benchDir = ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? args[0] as String)
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "agent" {
+    runAgentBench(airlock: (benchDir as NSString).deletingLastPathComponent + "/airlock")
+    exit(0)
+}
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "record" {
     runRecordBenchmark(repo: repo)
     exit(0)
 }
+
 let stateDir = NSTemporaryDirectory() + "airlock-bench-\(getpid())"
 try? FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: stateDir) }
@@ -287,7 +294,6 @@ if let envText = try? String(contentsOfFile: repo + "/.build/services/env", enco
 }
 
 // ── 5. the agent: spool throughput, overhead per job, idle memory ──────────────────────────
-let benchDir = ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? args[0] as String)
 runAgentBench(airlock: (benchDir as NSString).deletingLastPathComponent + "/airlock")
 
 // ── 6. recording overhead (`airlock profile record`), see RecordBench.swift ──────────────────

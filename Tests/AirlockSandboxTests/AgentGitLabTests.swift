@@ -82,14 +82,22 @@ extension SandboxIntegration {
             ]
             let id = c.enqueue(job: job)
             let agent = SpoolAgent(state: s)
-            try agent.startAgent(["--config", try config(s, c.baseURL, token: c.runnerToken)])
+            let port = 21000 + Int(getpid() % 20000)
+            try agent.startAgent([
+                "--config", try config(s, c.baseURL, token: c.runnerToken), "--metrics", "127.0.0.1:\(port)",
+            ])
             let final = await finalStatus(c, id, timeout: 60)
+            let metrics = (try? Run.capture(["/usr/bin/curl", "-sf", "http://127.0.0.1:\(port)/metrics"]).stdout) ?? ""
             agent.stop()
             await c.shutdown()
             #expect(
                 final == "success",
                 "agent log:\n\(agent.log)\ntrace:\n\(String(decoding: c.trace(jobID: id), as: UTF8.self))")
 
+            #expect(
+                metrics.contains("airlock_api_requests_total{endpoint=\"/api/v4/jobs/request\",status=\"201\"} 1"),
+                "\(metrics)")
+            #expect(metrics.contains("endpoint=\"/api/v4/jobs/:id/trace\""))
             let trace = c.trace(jobID: id)
             let text = String(decoding: trace, as: UTF8.self)
             #expect(text.contains("$ tr a-z A-Z < msg.txt > out.txt"))
