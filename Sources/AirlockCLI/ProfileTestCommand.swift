@@ -44,6 +44,9 @@ struct ProfileTestCommand: ParsableCommand {
             let caseFile = try cases ?? defaultCaseFile()
             let text = String(decoding: try YAMLReader.readFile(caseFile), as: UTF8.self)
             let file = try ProfileCaseFile.parse(text: text, file: caseFile, syscalls: LibseccompSyscalls())
+            if let intended = file.profile, intended != loaded.profile.name {
+                warn("\(caseFile) is written for profile '\(intended)', but runs under '\(loaded.profile.name)'")
+            }
             let binds = file.binds.map { BindMount(source: $0.source, destination: $0.destination) }
             let visible =
                 loaded.profile.filesystem.binds + binds + (try sandboxOptions.binds.map(ExecCommand.parseBind))
