@@ -120,6 +120,11 @@ extension SandboxIntegration {
         #expect(mt.contains("getdents64"), "ls reads directories: \(mt)")
         let missing = try profileCommand(s, ["record", "--", "/no/such/program"])
         #expect(missing.status == 127, "\(missing.stderr)")
+        let slow = s.dir + "/slow.yaml"
+        let timedOut = try profileCommand(s, ["record", "--out", slow, "--timeout", "1s", "--", "/bin/sleep", "30"])
+        #expect(timedOut.status == 124, "\(timedOut.stderr)")
+        let st = (try? String(contentsOfFile: slow, encoding: .utf8)) ?? ""
+        #expect(st.contains("# PARTIAL: the command timed out") && st.contains("clock_nanosleep"), "\(st)")
         Leftovers.expectNone(s)
     }
 
