@@ -189,6 +189,28 @@ extension SandboxIntegration {
             Leftovers.expectNone(s)
         }
 
+        @Test func malformedPayloadFailsThatJobAndTheAgentKeepsServing() async throws {
+            let s = TestState()
+            let c = try await TestCoordinator.start()
+            let bad = c.enqueue(
+                id: 777, token: "glcbt-64_bad-payload-token",
+                json: Array(#"{"id": 777, "token": "glcbt-64_bad-payload-token", "steps": "make"}"#.utf8))
+            var good = JobPayloadBuilder(script: ["echo still-serving"])
+            good.repoURL = ""
+            let ok = c.enqueue(job: good)
+            let agent = SpoolAgent(state: s)
+            try agent.startAgent(["--config", try config(s, c.baseURL, token: c.runnerToken)])
+            let badFinal = await finalStatus(c, bad, timeout: 30)
+            let okFinal = await finalStatus(c, ok, timeout: 30)
+            agent.stop()
+            await c.shutdown()
+            #expect(badFinal == "failed", "\(agent.log)")
+            #expect(c.updates(jobID: bad).last?.failureReason == "runner_system_failure")
+            #expect(!c.trace(jobID: bad).isEmpty)
+            #expect(okFinal == "success")
+            Leftovers.expectNone(s)
+        }
+
         @Test func sigkilledAgentReportsTheJobFailedOnRestart() async throws {
             let s = TestState()
             let c = try await TestCoordinator.start()
