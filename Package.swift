@@ -150,7 +150,7 @@ let package = Package(
             exclude: ["verify_dsse.py"]),
         .testTarget(
             name: "AirlockAgentTests",
-            dependencies: ["AirlockAgent", "AirlockSandbox", "AirlockCore", "AirlockCLI"]),
+            dependencies: ["AirlockAgent", "AirlockSandbox", "AirlockCore", "AirlockCLI", "AirlockGitLab"]),
         .testTarget(
             name: "AirlockSandboxTests",
             dependencies: [

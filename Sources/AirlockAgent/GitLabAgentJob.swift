@@ -29,9 +29,12 @@ struct GitLabAgentJob: AgentJob {
     }
 
     func run(executor: JobExecutor, control: JobControl) async -> JobOutcome {
+        // A quiet job still asks GitLab every few seconds, so a cancel reaches it quickly.
+        var options = GitLabJobSession.Options()
+        options.keepAliveInterval = 5
         let session = GitLabJobSession(
             client: source.client, payload: payload, maskValues: [], traceLimit: source.traceLimit,
-            logger: source.logger)
+            logger: source.logger, options: options)
         session.onRemoteStatusChange { status in
             switch status {
             case .canceling: control.cancel(.graceful)
@@ -99,7 +102,7 @@ struct GitLabAgentJob: AgentJob {
             }
         }
         for n in mapped.notes { say(n) }
-        _ = try executor.profile(for: mapped.job)  // refuse an unknown profile before running
+        _ = try executor.profile(for: mapped.job, jobProfiles: false)  // refuse an unknown profile before running
         mapped.notes = []
         say("Preparing the sandbox: profile '\(mapped.job.profile)', no network")
         return mapped
@@ -124,7 +127,8 @@ struct GitLabAgentJob: AgentJob {
         do {
             result = try await executor.execute(
                 job: mapped.job, outDir: out, console: pipe.fileHandleForWriting,
-                mask: mapped.maskValues.map { SecretValue($0) }, control: control, jobID: id)
+                mask: mapped.maskValues.map { SecretValue($0) }, control: control, jobID: id,
+                jobProfiles: false)
         } catch {
             try? pipe.fileHandleForWriting.close()
             say("ERROR: the sandbox could not run the job: \(error)")

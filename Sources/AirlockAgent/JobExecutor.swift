@@ -5,6 +5,7 @@ import AirlockSandbox
 import AirlockSecrets
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 
 /// Runs Airlock jobs for the agent: sandbox, secrets, provenance. Shared by all job sources and
 /// safe to call from several jobs at once (each gets its own uid slot, workspace and cgroup).
@@ -21,6 +22,9 @@ public final class JobExecutor: Sendable {
     let attestation: AttestationOptions?
     let loadProfile: @Sendable (_ name: String, _ relativeTo: String?) throws -> Profile
     let logLimit: UInt64
+    /// Profiles by (name, directory), loaded once for the agent's life: parsing and resolving
+    /// every syscall name per job would cost milliseconds. Restart the agent to reload them.
+    private let profiles = NIOLockedValueBox<[String: Profile]>([:])
 
     /// `loadProfile` resolves a job's `profile:` (the CLI's search path); `attestation` nil
     /// disables signing (tests only — the agent always signs).
@@ -35,10 +39,19 @@ public final class JobExecutor: Sendable {
         self.logLimit = logLimit
     }
 
-    /// Load the job's profile, with the agent's log limit applied.
-    public func profile(for job: Job) throws -> Profile {
-        let dir = job.sourceFile.map { ($0 as NSString).deletingLastPathComponent }
-        var p = try loadProfile(job.profile, dir)
+    /// Load the job's profile, with the agent's log limit applied. `jobProfiles` lets the job's
+    /// directory provide profiles (spool jobs, written by the agent's owner); a job from a
+    /// coordinator must never choose its own sandbox, so its profiles come from the agent only.
+    public func profile(for job: Job, jobProfiles: Bool) throws -> Profile {
+        let dir = jobProfiles ? job.sourceFile.map { ($0 as NSString).deletingLastPathComponent } : nil
+        let key = "\(dir ?? "")|\(job.profile)"
+        var p: Profile
+        if let cached = profiles.withLockedValue({ $0[key] }) {
+            p = cached
+        } else {
+            p = try loadProfile(job.profile, dir)
+            profiles.withLockedValue { $0[key] = p }
+        }
         p.limits.logLimit = min(p.limits.logLimit, logLimit)
         return p
     }
@@ -47,9 +60,9 @@ public final class JobExecutor: Sendable {
     /// `outDir`; `console` receives the live log. Signs the outputs when the job succeeded.
     public func execute(
         job: Job, outDir: String, console: FileHandle?, mask: [SecretValue] = [], control: JobControl,
-        jobID: String
+        jobID: String, jobProfiles: Bool
     ) async throws -> Result {
-        let profile = try profile(for: job)
+        let profile = try profile(for: job, jobProfiles: jobProfiles)
         let runner = JobRunner(sandbox: sandbox)
         var context = secrets
         context?.jobID = jobID

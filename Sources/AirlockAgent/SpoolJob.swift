@@ -62,7 +62,8 @@ struct SpoolJob: AgentJob {
             }
             result.job = job.name
             let r = try await executor.execute(
-                job: job, outDir: partial, console: nil, control: control, jobID: "spool-\(id)")
+                job: job, outDir: partial, console: nil, control: control, jobID: "spool-\(id)",
+                jobProfiles: true)
             let report = r.report
             result.exitCode = report.exitCode
             result.outputs = report.outputs

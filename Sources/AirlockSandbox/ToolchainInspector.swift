@@ -73,12 +73,23 @@ public enum ToolchainInspector {
 /// The git checkout a job file lives in, when there is one (repository, ref, commit).
 public enum SourceInspector {
     public static func source(near directory: String) -> BuildRecord.SourceInfo? {
-        guard let commit = git(directory, "rev-parse", "HEAD") else { return nil }
+        // Spawning git costs milliseconds; only ask it when a checkout is there at all.
+        guard isInsideCheckout(directory), let commit = git(directory, "rev-parse", "HEAD") else { return nil }
         let ref = git(directory, "symbolic-ref", "-q", "HEAD")
         let repo =
             git(directory, "config", "--get", "remote.origin.url")
             ?? git(directory, "rev-parse", "--show-toplevel").map { "file://" + $0 }
         return BuildRecord.SourceInfo(repository: repo ?? "file://" + directory, ref: ref, commit: commit)
+    }
+
+    /// Whether `directory` or one of its parents holds a `.git` entry.
+    static func isInsideCheckout(_ directory: String) -> Bool {
+        var dir = (directory as NSString).standardizingPath
+        while true {
+            if access(dir + "/.git", F_OK) == 0 { return true }
+            if dir == "/" || dir.isEmpty { return false }
+            dir = (dir as NSString).deletingLastPathComponent
+        }
     }
 
     static func git(_ dir: String, _ args: String...) -> String? {

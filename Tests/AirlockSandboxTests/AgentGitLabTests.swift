@@ -13,6 +13,10 @@ extension SandboxIntegration {
             let dir = s.dir + "/repo"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             try "hello gitlab\n".write(toFile: dir + "/msg.txt", atomically: true, encoding: .utf8)
+            // An attack: a repository that ships a profile named like the agent's, granting host
+            // network. Jobs from a coordinator must never pick their own sandbox.
+            try "name: default\nextends: network-host\n".write(
+                toFile: dir + "/default.yaml", atomically: true, encoding: .utf8)
             let git = { (args: [String]) throws -> String in
                 let r = try Run.capture(
                     ["/usr/bin/git", "-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com"] + args)
@@ -20,7 +24,7 @@ extension SandboxIntegration {
                 return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             }
             _ = try git(["init", "-q", "-b", "main"])
-            _ = try git(["add", "msg.txt"])
+            _ = try git(["add", "msg.txt", "default.yaml"])
             _ = try git(["commit", "-q", "-m", "first"])
             return ("file://" + dir, try git(["rev-parse", "HEAD"]))
         }
@@ -70,6 +74,7 @@ extension SandboxIntegration {
             let c = try await TestCoordinator.start()
             var job = JobPayloadBuilder(script: [
                 "tr a-z A-Z < msg.txt > out.txt", "echo secret=$DEPLOY_KEY", "cat \"$SETTINGS\"",
+                "echo ifaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\\n' ,)",
             ])
             job.repoURL = url
             job.sha = sha
@@ -104,6 +109,7 @@ extension SandboxIntegration {
             #expect(text.contains("secret=[MASKED]"))
             #expect(!text.contains("s3cr3t"))
             #expect(text.contains("setting=on"))
+            #expect(text.contains("ifaces=lo,\n"), "the repository's own profile must not apply")
             #expect(text.contains("after-script-ran"))
             let updates = c.updates(jobID: id)
             #expect(updates.first?.state == "pending")
@@ -186,6 +192,28 @@ extension SandboxIntegration {
             #expect(finals == ["failed", "success", "success"], "\(agent.log)")
             #expect(c.updates(jobID: ids[0]).last?.failureReason == "runner_unsupported")
             #expect(String(decoding: c.trace(jobID: ids[0]), as: UTF8.self).contains("image 'ruby:3.3' is not mapped"))
+            Leftovers.expectNone(s)
+        }
+
+        @Test func malformedPayloadFailsThatJobAndTheAgentKeepsServing() async throws {
+            let s = TestState()
+            let c = try await TestCoordinator.start()
+            let bad = c.enqueue(
+                id: 777, token: "glcbt-64_bad-payload-token",
+                json: Array(#"{"id": 777, "token": "glcbt-64_bad-payload-token", "steps": "make"}"#.utf8))
+            var good = JobPayloadBuilder(script: ["echo still-serving"])
+            good.repoURL = ""
+            let ok = c.enqueue(job: good)
+            let agent = SpoolAgent(state: s)
+            try agent.startAgent(["--config", try config(s, c.baseURL, token: c.runnerToken)])
+            let badFinal = await finalStatus(c, bad, timeout: 30)
+            let okFinal = await finalStatus(c, ok, timeout: 30)
+            agent.stop()
+            await c.shutdown()
+            #expect(badFinal == "failed", "\(agent.log)")
+            #expect(c.updates(jobID: bad).last?.failureReason == "runner_system_failure")
+            #expect(!c.trace(jobID: bad).isEmpty)
+            #expect(okFinal == "success")
             Leftovers.expectNone(s)
         }
 

@@ -125,8 +125,14 @@ extension SandboxIntegration {
         @Test func restartAfterSigkillReportsTheJobFailedAndLeavesNothing() throws {
             let state = TestState()
             let agent = SpoolAgent(state: state)
+            // The job holds a secret lease when the agent dies; the restart must revoke it.
+            let put = try Run.capture(
+                [Host.airlock, "secrets", "put", "tok", "--from-file", "/etc/hostname"], env: state.env)
+            #expect(put.status == 0, "\(put.stderr)")
             try agent.start()
-            try agent.submit("victim", "name: victim\nsteps: [{name: s, run: 'sleep 60'}]\n")
+            try agent.submit(
+                "victim",
+                "name: victim\nsecrets: [{name: tok, source: 'local:tok'}]\nsteps: [{name: s, run: 'sleep 60'}]\n")
             #expect(SpoolAgent.wait { !agent.inflight.isEmpty && !Leftovers.sandboxProcesses().isEmpty })
             agent.signal(SIGKILL)
             _ = agent.waitExit()
@@ -140,6 +146,7 @@ extension SandboxIntegration {
             let r = try #require(again.result("victim"), "\(again.log)")
             #expect(r["state"] as? String == "failed")
             #expect((r["message"] as? String ?? "").contains("runner_system_failure"))
+            #expect(again.log.contains("revoked 1 lease(s) left by an earlier run"), "\(again.log)")
             #expect(SpoolAgent.wait(5) { again.inflight.isEmpty })
             #expect(try FileManager.default.contentsOfDirectory(atPath: agent.spool + "/claimed").isEmpty)
             again.stop()
