@@ -176,9 +176,7 @@ public struct AgentConfig: Sendable, Equatable {
         return out
     }
 
-    private func quoted(_ s: String) -> String {
-        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-    }
+    private func quoted(_ s: String) -> String { YAMLQuoting.doubleQuoted(s) }
 }
 
 /// Split `host:port` (IPv6 in brackets).

@@ -112,25 +112,8 @@ public struct RecordedProfile: Hashable, Sendable {
         args.map { "\($0.index):\(String($0.valueTwo | $0.value, radix: 16).leftPadded(16))" }.joined(separator: ",")
     }
 
-    /// A YAML double-quoted scalar (JSON string syntax, which YAML accepts).
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 || u.value == 0x7f {
-                    out += "\\x" + String(u.value, radix: 16).leftPadded(2)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A YAML double-quoted scalar.
+    static func quote(_ s: String) -> String { YAMLQuoting.doubleQuoted(s) }
 }
 
 extension String {
