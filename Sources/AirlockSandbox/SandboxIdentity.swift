@@ -44,7 +44,15 @@ public final class SandboxIdentity: @unchecked Sendable {
         self.lockDir = lockDir
     }
 
-    /// Take an identity for one sandbox. Root mode claims a free slot under `state/slots/`.
+    /// Where root mode's slot locks live: host-wide (`/run/airlock/slots`, or
+    /// `$AIRLOCK_SLOT_DIR`), not per state directory, so runners with different state
+    /// directories (several agents, `airlock run` beside an agent) never share a uid range.
+    public static var slotDirectory: String {
+        ProcessInfo.processInfo.environment["AIRLOCK_SLOT_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "/run/airlock/slots"
+    }
+
+    /// Take an identity for one sandbox. Root mode claims a free slot in `slotDirectory`.
     public static func acquire(state: StateDirectory) throws -> SandboxIdentity {
         let uid = geteuid(), gid = getegid()
         if uid != 0 {
@@ -52,7 +60,12 @@ public final class SandboxIdentity: @unchecked Sendable {
                 uidMap: "\(jobID) \(uid) 1\n", gidMap: "\(jobID) \(gid) 1\n", setupUID: jobID,
                 setupGID: jobID, hostJobUID: uid, hostJobGID: gid, rootless: true, slot: nil, lock: nil)
         }
-        let dir = try state.ensure("slots")
+        let dir = slotDirectory
+        do { try PrivateFile.ensureDirectory(dir) } catch {
+            throw AirlockError(
+                .sandboxSetup, "cannot create the uid-range lock directory \(dir): \(error)",
+                hint: "make sure /run is writable by root, or set AIRLOCK_SLOT_DIR to a root-only directory")
+        }
         for slot in 0..<slotCount {
             // Lock files stay open between launches (one open file per slot per process); the
             // in-process set keeps two sandboxes of this process off one slot, flock other processes.

@@ -79,3 +79,21 @@ extension SandboxIntegration {
         }
     }
 }
+
+extension SandboxIntegration {
+    @Suite("uid ranges across runners (root)", .serialized)
+    struct UIDRanges {
+        @Test func runnersWithDifferentStateDirectoriesNeverShareAUIDRange() throws {
+            let a = TestState()
+            let b = TestState()
+            var held: [SandboxIdentity] = []
+            for i in 0..<6 {
+                held.append(try SandboxIdentity.acquire(state: StateDirectory(path: (i % 2 == 0 ? a : b).dir)))
+            }
+            let ranges = held.map(\.hostJobUID)
+            #expect(Set(ranges).count == ranges.count, "uids \(ranges)")
+            #expect(held.allSatisfy { !$0.rootless })
+            held.forEach { $0.release() }
+        }
+    }
+}
