@@ -42,6 +42,12 @@ public final class GitLabSource: JobSource, @unchecked Sendable {
         self.info = info
         mapper = GitLabJobMapper(images: config.images, defaultProfile: defaultProfile)
         try FileManager.default.createDirectory(atPath: buildsDir, withIntermediateDirectories: true)
+        // Traversable (not listable) down to each job's directory, for the unprivileged git fetch.
+        var dir = buildsDir
+        for _ in 0..<4 {
+            _ = chmod(dir, 0o711)
+            dir = (dir as NSString).deletingLastPathComponent
+        }
         // Sources and outputs of jobs a crashed agent left behind.
         for d in (try? FileManager.default.contentsOfDirectory(atPath: buildsDir)) ?? [] {
             try? FileManager.default.removeItem(atPath: buildsDir + "/" + d)

@@ -1,14 +1,29 @@
 import AirlockCore
 import AirlockGitLab
+import AirlockSandbox
 import Foundation
 
 /// Fetches a job's sources with git, on the host and outside the sandbox (which has no
 /// network): a fresh clone of `git_info.repo_url` (the job token in the URL authenticates it),
 /// checked out at `git_info.sha`. What was checked out is hashed with the other inputs when the
 /// job's workspace is filled, and so recorded in the provenance.
+///
+/// As root, git runs as the unprivileged `fetchUID` (via `setpriv`, no supplementary groups):
+/// a hostile repository or server then meets git's attack surface without root's privileges.
 enum SourceFetcher {
+    /// The host uid/gid git runs as when the agent is root (`nobody`).
+    static let fetchUID: UInt32 = 65534
+
     /// Clone into `dir` (empty) and check out the job's commit; returns the commit id.
     static func fetch(_ git: GitLabJobPayload.GitInfo, into dir: String) async throws -> String {
+        if geteuid() == 0 {
+            // The directory (not its parents) belongs to the fetch user; parents are traversable.
+            guard chown(dir, fetchUID, fetchUID) == 0 else {
+                throw AirlockError(
+                    .sandboxSetup,
+                    "cannot hand \(dir) to uid \(fetchUID) for the git fetch: \(String(cString: strerror(errno)))")
+            }
+        }
         var clone = ["clone", "--quiet", "--no-tags"]
         if git.depth > 0 { clone += ["--depth", String(git.depth)] }
         if !git.ref.isEmpty { clone += ["--branch", git.ref] }
@@ -23,6 +38,9 @@ enum SourceFetcher {
             }
         }
         let head = try await run(["-C", dir, "rev-parse", "HEAD"], what: "rev-parse")
+        // Back to root before anything reads the tree, so no other process of the fetch user
+        // can change the sources between this hash-worthy checkout and the workspace copy.
+        if geteuid() == 0 { try Workspace.chownTree(dir, uid: 0, gid: 0) }
         return head.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -37,8 +55,14 @@ enum SourceFetcher {
     @discardableResult
     static func run(_ args: [String], what: String) async throws -> String {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        p.arguments = args
+        if geteuid() == 0 {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            p.arguments =
+                ["--reuid=\(fetchUID)", "--regid=\(fetchUID)", "--clear-groups", "--", "/usr/bin/git"] + args
+        } else {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+            p.arguments = args
+        }
         var env = ["PATH": "/usr/bin:/bin", "GIT_TERMINAL_PROMPT": "0", "HOME": "/nonexistent", "LC_ALL": "C"]
         env["GIT_CONFIG_NOSYSTEM"] = "1"
         p.environment = env

@@ -26,7 +26,10 @@ extension SandboxIntegration {
             _ = try git(["init", "-q", "-b", "main"])
             _ = try git(["add", "msg.txt", "default.yaml"])
             _ = try git(["commit", "-q", "-m", "first"])
-            return ("file://" + dir, try git(["rev-parse", "HEAD"]))
+            let head = try git(["rev-parse", "HEAD"])
+            // The agent's git runs as nobody, and git only serves repositories their user owns.
+            #expect(try Run.capture(["/bin/chown", "-R", "65534:65534", dir]).status == 0)
+            return ("file://" + dir, head)
         }
 
         func config(_ s: TestState, _ url: String, token: String, extra: String = "") throws -> String {
@@ -135,6 +138,29 @@ extension SandboxIntegration {
             #expect(!(try String(contentsOfFile: dir + "/" + envelope, encoding: .utf8)).contains("s3cr3t"))
             #expect(agent.inflight.isEmpty)
             #expect((try? FileManager.default.contentsOfDirectory(atPath: s.dir + "/agents/t1/builds")) ?? [] == [])
+            Leftovers.expectNone(s)
+        }
+
+        @Test func gitFetchesWithoutRootPrivileges() async throws {
+            let s = TestState()
+            let (url, sha) = try repository(s)
+            // Readable by root only: an unprivileged git cannot clone it (git as root could).
+            #expect(try Run.capture(["/bin/chown", "-R", "0:0", s.dir + "/repo"]).status == 0)
+            #expect(chmod(s.dir + "/repo", 0o700) == 0)
+            let c = try await TestCoordinator.start()
+            var job = JobPayloadBuilder(script: ["cat msg.txt"])
+            job.repoURL = url
+            job.sha = sha
+            let id = c.enqueue(job: job)
+            let agent = SpoolAgent(state: s)
+            try agent.startAgent(["--config", try config(s, c.baseURL, token: c.runnerToken)])
+            let final = await finalStatus(c, id, timeout: 60)
+            agent.stop()
+            await c.shutdown()
+            let text = String(decoding: c.trace(jobID: id), as: UTF8.self)
+            #expect(final == "failed", "\(text)")
+            #expect(c.updates(jobID: id).last?.failureReason == "runner_system_failure")
+            #expect(text.contains("git clone") && !text.contains("hello gitlab"), "\(text)")
             Leftovers.expectNone(s)
         }
 
