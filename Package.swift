@@ -97,7 +97,7 @@ let package = Package(
         .target(
             name: "AirlockAgent",
             dependencies: [
-                "AirlockSandbox", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
+                "AirlockSandbox", "AirlockOS", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
                 "AirlockGitLab",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

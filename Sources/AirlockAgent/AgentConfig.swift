@@ -51,6 +51,11 @@ public struct AgentConfig: Sendable, Equatable {
     public var stateDir: String?
     public var builderID: String?
     public var spool: String?
+    /// Profiles a spool job may name (`spool_profiles`); empty means only `profile`.
+    public var spoolProfiles: [String] = []
+    /// Secrets a spool job may ask for (`spool_secrets`: `local:NAME` or a bare NAME, or a
+    /// `vault:…` source as written); empty means none.
+    public var spoolSecrets: [String] = []
     public var gitlab: GitLab?
 
     public init(
@@ -76,7 +81,9 @@ public struct AgentConfig: Sendable, Equatable {
     }
 
     static let fields = [
-        "name", "concurrency", "profile", "log_limit", "metrics", "state_dir", "builder_id", "spool", "gitlab",
+        "name", "concurrency", "profile", "log_limit", "metrics", "state_dir", "builder_id", "spool", "spool_profiles",
+        "spool_secrets",
+        "gitlab",
     ]
     static let gitlabFields = ["url", "token", "token_file", "system_id", "poll_timeout", "images"]
 
@@ -111,6 +118,8 @@ public struct AgentConfig: Sendable, Equatable {
         if let n = map["state_dir"] { c.stateDir = try n.nonEmptyString() }
         if let n = map["builder_id"] { c.builderID = try n.nonEmptyString() }
         if let n = map["spool"] { c.spool = try n.nonEmptyString() }
+        if let n = map["spool_profiles"] { c.spoolProfiles = try n.sequence().map { try $0.nonEmptyString() } }
+        if let n = map["spool_secrets"] { c.spoolSecrets = try n.sequence().map { try $0.nonEmptyString() } }
         if let g = map["gitlab"] {
             let gm = try g.mapping(allowedKeys: gitlabFields)
             let url = try gm.required(
@@ -165,6 +174,8 @@ public struct AgentConfig: Sendable, Equatable {
         if let stateDir { out += "state_dir: \(quoted(stateDir))\n" }
         if let builderID { out += "builder_id: \(quoted(builderID))\n" }
         if let spool { out += "spool: \(quoted(spool))\n" }
+        if !spoolProfiles.isEmpty { out += "spool_profiles: [\(spoolProfiles.map(quoted).joined(separator: ", "))]\n" }
+        if !spoolSecrets.isEmpty { out += "spool_secrets: [\(spoolSecrets.map(quoted).joined(separator: ", "))]\n" }
         if let g = gitlab {
             out += "gitlab:\n  url: \(quoted(g.url))\n  token: \(quoted(g.token))\n  system_id: \(g.systemID)\n"
             out += "  poll_timeout: \(Int(g.pollTimeout))s\n"

@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockOS
 import AirlockSandbox
 import Foundation
 import ZIPFoundation
@@ -17,11 +18,18 @@ enum ArtifactArchive {
         if let a = attestation {
             files += [a.provenancePath, a.sbomPath].map { ($0 as NSString).lastPathComponent }
         }
+        // Staged by descriptor from the out dir (which only the runner wrote), never following
+        // a symlink: the archive holds exactly what was collected.
+        let source = try ConfinedDirectory.open(outDir)
+        let target = try ConfinedDirectory.open(staging)
+        let copier = TreeCopier()
         for f in files {
-            let dest = staging + "/" + f
-            try fm.createDirectory(
-                atPath: (dest as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try fm.copyItem(atPath: outDir + "/" + f, toPath: dest)
+            let parts = f.split(separator: "/").map(String.init)
+            guard let last = parts.last else { continue }
+            var src = source
+            for c in parts.dropLast() { src = try src.openDirectory(c) }
+            let dst = try target.makeDirectories(Array(parts.dropLast()))
+            try copier.copy(last, from: src, to: dst, as: last, relative: f)
         }
         try? fm.removeItem(atPath: zipPath)
         do {

@@ -133,6 +133,16 @@ public struct GitLabJobMapper: Sendable {
                 notes.append(
                     "WARNING: artifacts:when \(a.when) is not supported; artifacts are uploaded on success only")
             }
+            for (i, path) in a.paths.enumerated()
+            where PathSyntax.isAbsolute(path) || PathSyntax.hasParentReference(path)
+                || path.utf8.contains(where: { $0 < 0x20 })
+            {
+                throw Refusal(
+                    reason: .scriptFailure,
+                    message:
+                        "artifacts:paths[\(i)] ('\(path)') must be a relative path inside the project directory, without '..' or control characters (fix: name the files below the project directory)"
+                )
+            }
             artifact = a
         }
 

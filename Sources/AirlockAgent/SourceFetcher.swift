@@ -40,7 +40,7 @@ enum SourceFetcher {
         let head = try await run(["-C", dir, "rev-parse", "HEAD"], what: "rev-parse")
         // Back to root before anything reads the tree, so no other process of the fetch user
         // can change the sources between this hash-worthy checkout and the workspace copy.
-        if geteuid() == 0 { try Workspace.chownTree(dir, uid: 0, gid: 0) }
+        if geteuid() == 0 { try Workspace.handOver(dir, from: fetchUID, to: 0, gid: 0) }
         return head.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

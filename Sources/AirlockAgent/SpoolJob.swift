@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockOS
 import AirlockSandbox
 import Foundation
 
@@ -28,18 +29,65 @@ struct SpoolJob: AgentJob {
             fields: ["name": name, "claimed": claimedPath, "partial": partial], started: claimedAt)
     }
 
-    /// The job file and the directory its relative inputs are taken from.
+    /// The job file and the directory its relative inputs are taken from. The entry is opened
+    /// without following symlinks: a symlink, a fifo, a device or a hard link to some other file
+    /// dropped into `incoming/` is refused, and nothing of its contents is echoed.
     func load() throws -> Job {
-        var isDir: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: claimedPath, isDirectory: &isDir)
-        let file = isDir.boolValue ? claimedPath + "/job.yaml" : claimedPath
-        let shown = isDir.boolValue ? "\(spool.root)/incoming/\(name)/job.yaml" : "\(spool.root)/incoming/\(name)"
-        let bytes = try YAMLReader.readFile(file, displayName: shown)
+        var st = stat()
+        guard lstat(claimedPath, &st) == 0 else {
+            throw AirlockError(.missingFile, "spool entry incoming/\(name) vanished after it was claimed")
+        }
+        let isDir = (st.st_mode & S_IFMT) == S_IFDIR
+        let shown = isDir ? "\(spool.root)/incoming/\(name)/job.yaml" : "\(spool.root)/incoming/\(name)"
+        guard isDir || (st.st_mode & S_IFMT) == S_IFREG else {
+            throw AirlockError(
+                .invalidFile,
+                "\(shown): a spool job must be a regular file or a directory, not a symlink or special file",
+                hint: "write the job file into the spool (then rename it into incoming/); links are never followed")
+        }
+        let fd: OwnedFD
+        do {
+            fd =
+                isDir
+                ? try ConfinedDirectory.open(claimedPath).open("job.yaml", O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+                : try OwnedFD.open(claimedPath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+        } catch {
+            throw AirlockError(
+                .invalidFile, "\(shown): cannot open the job file without following links (\(error))",
+                hint: "a directory job needs a regular job.yaml inside it")
+        }
+        var fst = stat()
+        guard fstat(fd.raw, &fst) == 0, (fst.st_mode & S_IFMT) == S_IFREG, fst.st_nlink == 1,
+            fst.st_size <= Self.maxJobFileSize
+        else {
+            throw AirlockError(
+                .invalidFile,
+                "\(shown): a spool job file must be a regular file of at most \(Self.maxJobFileSize) bytes with no other hard links",
+                hint: "write a fresh copy of the job file instead of linking one")
+        }
+        let bytes = try fd.readAll()
         var job = try JobLoader.parse(yaml: String(decoding: bytes, as: UTF8.self), file: shown)
         // A directory job's inputs sit next to its job.yaml; a bare file's are taken from the spool root.
-        job.sourceFile = isDir.boolValue ? file : spool.root + "/" + name
+        job.sourceFile = isDir ? claimedPath + "/job.yaml" : spool.root + "/" + name
+        // A bare job's inputs come from the spool root, but never from the spool's own queues
+        // (other jobs' files and results).
+        if !isDir,
+            let i = job.inputs.firstIndex(where: {
+                ["incoming", "claimed", "done"].contains(PathSyntax.components($0).first ?? "")
+            })
+        {
+            throw AirlockError(
+                .invalidFile, "\(shown): field 'inputs[\(i)]' points into the spool's own queues",
+                hint: "put a job's inputs in a job directory (incoming/NAME/job.yaml plus its files)")
+        }
+        if let why = spool.policy.refusal(for: job) {
+            throw AirlockError(.invalidFile, "\(shown): \(why)")
+        }
         return job
     }
+
+    /// The largest spool job file read.
+    static let maxJobFileSize = 4 << 20
 
     func run(executor: JobExecutor, control: JobControl) async -> JobOutcome {
         let fm = FileManager.default
@@ -63,7 +111,7 @@ struct SpoolJob: AgentJob {
             result.job = job.name
             let r = try await executor.execute(
                 job: job, outDir: partial, console: nil, control: control, jobID: "spool-\(id)",
-                jobProfiles: true)
+                jobProfiles: false)
             let report = r.report
             result.exitCode = report.exitCode
             result.outputs = report.outputs

@@ -24,10 +24,14 @@ public final class SpoolSource: JobSource, @unchecked Sendable {
     let pollInterval: Double
     /// How long one `next()` waits before returning nil.
     let pollWindow: Double
+    /// What a spool job may ask for.
+    let policy: SpoolPolicy
 
-    public init(root: String, agentName: String, logger: Logger, pollInterval: Double = 0.02, pollWindow: Double = 1)
-        throws
-    {
+    public init(
+        root: String, agentName: String, logger: Logger, pollInterval: Double = 0.02, pollWindow: Double = 1,
+        policy: SpoolPolicy = SpoolPolicy()
+    ) throws {
+        self.policy = policy
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
         self.agentName = agentName
         self.logger = logger
@@ -130,4 +134,32 @@ struct SpoolResult: Codable, Sendable {
     var provenance: String?
     var sbom: String?
     var timings: Timings?
+}
+
+/// What the agent lets a spool job choose. Whoever can write `incoming/` decides what runs, but
+/// not how it is sandboxed: a spool job never brings its own profile (profiles are looked up
+/// only on the agent's search path) and may name only the profiles and secrets listed here.
+public struct SpoolPolicy: Sendable {
+    /// Profile names a spool job may name.
+    public var profiles: Set<String>
+    /// Secret sources a spool job may ask for (`local:NAME`, or a bare NAME for `local:NAME`).
+    public var secrets: Set<String>
+
+    public init(profiles: Set<String> = ["default"], secrets: Set<String> = []) {
+        self.profiles = profiles
+        self.secrets = Set(secrets.map { $0.contains(":") ? $0 : "local:" + $0 })
+    }
+
+    /// Why `job` may not run from the spool, or nil.
+    func refusal(for job: Job) -> String? {
+        if !profiles.contains(job.profile) {
+            return
+                "the job asks for profile '\(job.profile)', which this agent does not allow for spool jobs (allowed: \(profiles.sorted().joined(separator: ", "))); fix: add it to spool_profiles in the agent config, or pass --spool-profile \(job.profile)"
+        }
+        for (i, s) in job.secrets.enumerated() where !secrets.contains(s.source) {
+            return
+                "secrets[\(i)] ('\(s.name)') asks for '\(s.source)', which this agent does not allow for spool jobs; fix: add it to spool_secrets in the agent config, or pass --spool-secret \(s.source)"
+        }
+        return nil
+    }
 }

@@ -37,6 +37,16 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "Serve /metrics and /healthz on HOST:PORT.")
     var metrics: String?
 
+    @Option(
+        name: .customLong("spool-profile"),
+        help: "A profile spool jobs may name (repeatable; default: only the agent's default profile).")
+    var spoolProfiles: [String] = []
+
+    @Option(
+        name: .customLong("spool-secret"),
+        help: "A secret spool jobs may ask for: local:NAME or a vault source (repeatable; default: none).")
+    var spoolSecrets: [String] = []
+
     @Option(help: "The agent's name (default: the config's, else the host name).")
     var name: String?
 
@@ -51,6 +61,8 @@ struct AgentCommand: ParsableCommand {
         do {
             var cfg = try config.map { try AgentConfig.load(path: $0) } ?? AgentConfig()
             if let spool { cfg.spool = spool; cfg.gitlab = nil }
+            cfg.spoolProfiles += spoolProfiles
+            cfg.spoolSecrets += spoolSecrets
             if let concurrency {
                 guard (1...256).contains(concurrency) else {
                     throw AirlockError(.usage, "--concurrency must be between 1 and 256, not \(concurrency)")

@@ -114,7 +114,10 @@ final class AgentRuntime: @unchecked Sendable {
     func makeSource(metrics: AgentMetrics) throws -> any JobSource {
         if let spool = config.spool {
             let root = spool.hasPrefix("/") ? spool : FileManager.default.currentDirectoryPath + "/" + spool
-            return try SpoolSource(root: root, agentName: config.name, logger: logger)
+            let policy = SpoolPolicy(
+                profiles: Set(config.spoolProfiles.isEmpty ? [config.profile] : config.spoolProfiles),
+                secrets: Set(config.spoolSecrets))
+            return try SpoolSource(root: root, agentName: config.name, logger: logger, policy: policy)
         }
         if let gitlab = config.gitlab {
             return try GitLabSource(

@@ -37,7 +37,10 @@ public struct Job: Hashable, Sendable {
         public var pids: Int?
         /// CPU limit in cores (e.g. 1.5).
         public var cpus: Double?
-        public init(memory: UInt64? = nil, pids: Int? = nil, cpus: Double? = nil) {
+        /// Workspace size in bytes (also the cap on the outputs' data).
+        public var workspace: UInt64?
+        public init(memory: UInt64? = nil, pids: Int? = nil, cpus: Double? = nil, workspace: UInt64? = nil) {
+            self.workspace = workspace
             self.memory = memory
             self.pids = pids
             self.cpus = cpus

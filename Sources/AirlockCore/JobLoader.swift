@@ -29,7 +29,7 @@ public enum JobLoader {
         "secrets",
     ]
     static let stepFields = ["name", "run", "when", "timeout"]
-    static let resourceFields = ["memory", "pids", "cpus"]
+    static let resourceFields = ["memory", "pids", "cpus", "workspace"]
     static let secretFields = ["name", "source", "ttl", "delivery"]
 
     /// Parses and validates job YAML. `file` names the source in messages. Inputs are not
@@ -83,7 +83,20 @@ public enum JobLoader {
         var inputs: [String] = []
         var inputNodes: [YAMLNode] = []
         for node in try map["inputs"]?.sequence() ?? [] {
-            inputs.append(try node.nonEmptyString())
+            let path = try node.nonEmptyString()
+            if PathSyntax.isAbsolute(path) {
+                throw node.error(
+                    "\(node.fieldDescription) must be relative to the job file's directory, not the absolute path '\(path)'",
+                    hint:
+                        "copy what the job needs next to the job file and name it relatively; the runner never reads other host files"
+                )
+            }
+            if PathSyntax.hasParentReference(path) {
+                throw node.error(
+                    "\(node.fieldDescription) must stay inside the job file's directory; '\(path)' contains '..'",
+                    hint: "move the job file up, or the input down, so the input sits below the job file")
+            }
+            inputs.append(path)
             inputNodes.append(node)
         }
 
@@ -121,6 +134,11 @@ public enum JobLoader {
                 let m = try n.byteSize()
                 guard m > 0 else { throw n.error("field 'resources.memory' must be positive") }
                 resources.memory = m
+            }
+            if let n = r["workspace"] {
+                let w = try n.byteSize()
+                guard w > 0 else { throw n.error("field 'resources.workspace' must be positive") }
+                resources.workspace = w
             }
             if let n = r["pids"] {
                 let p = try n.int()

@@ -230,6 +230,7 @@ public enum EmbeddedProfiles {
           nofile: 4096
           timeout: 1h
           logLimit: 16MiB     # output past this is cut, so a runaway test cannot fill the agent's disk
+          workspace: 1GiB     # the workspace file system's size (root mode); also caps the outputs' data
           cgroupFallback: refuse   # never pretend to enforce limits that cannot be enforced
 
         """##,

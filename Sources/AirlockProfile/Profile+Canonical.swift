@@ -50,6 +50,7 @@ extension Profile {
                 "nofile": .uint(limits.nofile),
                 "timeout": opt(limits.timeout, JSONValue.double),
                 "logLimit": .uint(limits.logLimit),
+                "workspace": opt(limits.workspace, JSONValue.uint),
                 "cgroupFallback": .string(limits.cgroupFallback.rawValue),
             ]),
         ]

@@ -173,11 +173,16 @@ public struct LimitsSpec: Hashable, Sendable {
     public var timeout: Double?
     /// Cap on captured log bytes per job.
     public var logLimit: UInt64
+    /// Size of the job's workspace file system (root mode: a size-limited tmpfs, whose pages
+    /// count against `memory`); also the cap on all outputs' data.
+    public var workspace: UInt64?
     public var cgroupFallback: CgroupFallback
     public init(
         memory: UInt64? = 2 << 30, pids: Int? = 1024, cpus: Double? = nil, nofile: UInt64 = 4096,
-        timeout: Double? = 3600, logLimit: UInt64 = 16 << 20, cgroupFallback: CgroupFallback = .refuse
+        timeout: Double? = 3600, logLimit: UInt64 = 16 << 20, workspace: UInt64? = 1 << 30,
+        cgroupFallback: CgroupFallback = .refuse
     ) {
+        self.workspace = workspace
         self.memory = memory
         self.pids = pids
         self.cpus = cpus

@@ -11,6 +11,7 @@ struct ProfileFragment {
         var nofile: UInt64?
         var timeout: Double??
         var logLimit: UInt64?
+        var workspace: UInt64??
         var cgroupFallback: CgroupFallback?
     }
 

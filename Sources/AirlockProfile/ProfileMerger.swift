@@ -61,6 +61,7 @@ enum ProfileMerger {
             if let v = f.limits.nofile { limits.nofile = v }
             if let v = f.limits.timeout { limits.timeout = v }
             if let v = f.limits.logLimit { limits.logLimit = v }
+            if let v = f.limits.workspace { limits.workspace = v }
             if let v = f.limits.cgroupFallback { limits.cgroupFallback = v }
         }
 

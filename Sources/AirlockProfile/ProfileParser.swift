@@ -12,7 +12,7 @@ struct ProfileParser {
     static let filesystemFields = ["binds", "symlinks", "tmpSize", "rootSize"]
     static let bindFields = ["src", "dst", "mode", "optional"]
     static let symlinkFields = ["path", "target"]
-    static let limitFields = ["memory", "pids", "cpus", "nofile", "timeout", "logLimit", "cgroupFallback"]
+    static let limitFields = ["memory", "pids", "cpus", "nofile", "timeout", "logLimit", "workspace", "cgroupFallback"]
     /// Mount points Airlock creates itself; a bind there would hide or fight them.
     static let managedPaths = ["/proc", "/dev", "/tmp", "/workspace"]
 
@@ -269,6 +269,7 @@ struct ProfileParser {
             }
         }
         if let n = m["logLimit"] { fragment.limits.logLimit = try positiveSize(n) }
+        if let n = m["workspace"] { fragment.limits.workspace = unlimited(n) ? .some(nil) : try positiveSize(n) }
         if let n = m["cgroupFallback"] {
             fragment.limits.cgroupFallback = CgroupFallback(rawValue: try n.oneOf(["refuse", "rlimits"]))
         }

@@ -57,41 +57,36 @@ public final class JobRunner: @unchecked Sendable {
         let jobFile = job.sourceFile ?? "<job>"
         let jobDir = ((job.sourceFile ?? FileManager.default.currentDirectoryPath + "/job.yaml") as NSString)
             .deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        } catch {
-            throw AirlockError(
-                .usage, "cannot create the output directory \(outDir): \(error.localizedDescription)",
-                hint: "choose a writable directory with --out")
-        }
+        let finalOut = outDir
+        let out = try OutDirectory.prepare(finalOut)
+        defer { out.discard() }
+        let outDir = out.staging
         let identity = try SandboxIdentity.acquire(state: sandbox.state)
         defer { identity.release() }
-        let workspace = try Workspace.create(state: sandbox.state, name: job.name, identity: identity)
+        let workspaceLimit = job.resources.workspace ?? profile.limits.workspace
+        let workspace = try Workspace.create(
+            state: sandbox.state, name: job.name, identity: identity, sizeLimit: workspaceLimit)
         defer { workspace.remove() }
 
         // Inputs, copied in; SOURCE_DATE_EPOCH defaults to the newest input's mtime.
+        let inputPaths = try Self.inputPaths(job, jobFile: jobFile)
         var newest: Int64 = 0
-        for input in job.inputs {
-            let src = input.hasPrefix("/") ? input : jobDir + "/" + input
-            let normalized = (input as NSString).standardizingPath
-            let rel = input.hasPrefix("/") ? (input as NSString).lastPathComponent : normalized
-            guard FileManager.default.fileExists(atPath: src) else {
-                throw AirlockError(
-                    .missingFile, "\(jobFile): input '\(input)' does not exist (looked at \(src))",
-                    hint: "fix the path in `inputs` (relative paths are relative to the job file)")
+        if !inputPaths.isEmpty {
+            let source: ConfinedDirectory
+            do { source = try ConfinedDirectory.open(jobDir) } catch {
+                throw AirlockError(.missingFile, "\(jobFile): cannot open the job's directory \(jobDir): \(error)")
             }
-            newest = max(newest, Self.newestMTime(src))
-            do { try workspace.add(src, as: rel, identity: identity) } catch {
-                throw AirlockError(.sandboxSetup, "cannot copy input '\(input)' into the workspace: \(error)")
+            for (input, rel) in zip(job.inputs, inputPaths) {
+                do { newest = max(newest, try workspace.add(rel, from: source, identity: identity)) } catch let e
+                    as OSError
+                {
+                    throw Self.inputError(e, input: input, jobFile: jobFile, jobDir: jobDir)
+                }
             }
         }
         if newest == 0, let f = job.sourceFile { newest = Self.newestMTime(f) }
         // What the build saw: the inputs' digests as copied into the workspace.
-        let inputDigests = try FileHasher.hash(
-            root: workspace.path,
-            paths: job.inputs.map {
-                $0.hasPrefix("/") ? ($0 as NSString).lastPathComponent : ($0 as NSString).standardizingPath
-            })
+        let inputDigests = try FileHasher.hash(root: workspace.path, paths: inputPaths)
         let epoch = job.sourceDateEpoch ?? newest
 
         var limits = SandboxSpec.Limits(profile: profile.limits)
@@ -210,8 +205,12 @@ public final class JobRunner: @unchecked Sendable {
             var outputDigests: [FileHasher.Entry] = []
             if exitCode == 0 {
                 do {
-                    outputs = try OutputCollector.collect(
-                        patterns: job.outputs, workspace: workspace.path, to: outDir, jobFile: jobFile)
+                    let collector = OutputCollector(
+                        reserved: Self.reservedNames(job), forbidden: hidden,
+                        byteLimit: workspaceLimit ?? Self.outputLimitWithoutWorkspaceLimit,
+                        deadline: deadline.map { TreeCopier.monotonicNow() + max(0, $0.timeIntervalSinceNow) },
+                        jobFile: jobFile)
+                    outputs = try collector.collect(patterns: job.outputs, workspace: workspace.path, to: outDir)
                     outputDigests = try FileHasher.hash(root: outDir, paths: outputs, sha1: true)
                 } catch let e as AirlockError {
                     exitCode = 1
@@ -221,7 +220,7 @@ public final class JobRunner: @unchecked Sendable {
             }
             sink.note(
                 exitCode == 0
-                    ? "==> job '\(job.name)' succeeded; \(outputs.count) output(s) in \(outDir)\n"
+                    ? "==> job '\(job.name)' succeeded; \(outputs.count) output(s) in \(finalOut)\n"
                     : "==> job '\(job.name)' failed with exit status \(exitCode)\n")
             return JobReport(
                 exitCode: exitCode, steps: steps, failedStep: failedStep, timedOut: timedOut, outputs: outputs,
@@ -230,7 +229,17 @@ public final class JobRunner: @unchecked Sendable {
                 inputDigests: inputDigests, outputDigests: outputDigests, limits: limits, canceled: canceled)
         }
 
-        if requests.isEmpty { return try runSteps([]) }
+        var report = try runWithSecrets(requests, secrets: secrets, jobFile: jobFile, limits: limits, body: runSteps)
+        try out.commit()
+        report.logPath = finalOut + "/" + (report.logPath as NSString).lastPathComponent
+        return report
+    }
+
+    private func runWithSecrets(
+        _ requests: [SecretRequest], secrets: SecretsContext?, jobFile: String, limits: SandboxSpec.Limits,
+        body: ([IssuedSecret]) throws -> JobReport
+    ) throws -> JobReport {
+        if requests.isEmpty { return try body([]) }
         guard let secrets else {
             throw AirlockError(
                 .init("secrets.no-broker"), "\(jobFile): the job declares secrets but no secret broker is configured",
@@ -243,7 +252,7 @@ public final class JobRunner: @unchecked Sendable {
         return try SecretScope.withSecrets(
             broker: secrets.broker, journal: secrets.journal, access: secrets.access,
             jobID: secrets.jobID ?? UUID().uuidString.lowercased(),
-            requests: requests, ttl: ttl, body: runSteps)
+            requests: requests, ttl: ttl, body: body)
     }
 
     private func secretEnvWarned(_ requests: [SecretRequest]) {

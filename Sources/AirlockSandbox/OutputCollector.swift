@@ -1,81 +1,169 @@
 import AirlockCore
 import AirlockOS
+import AirlockSecrets
 import Foundation
 
 /// Copies a finished job's declared outputs out of its workspace, safely.
 ///
-/// The job is dead by now, but it chose the workspace's contents: a symlink to `/etc/shadow`
-/// must not be followed by the (privileged) runner. Every match is resolved and must stay inside
-/// the workspace; only regular files and directories are copied (symlinks inside are recreated
-/// as symlinks, never followed); nothing is copied with the job's ownership or set-id bits.
-enum OutputCollector {
-    static func collect(patterns: [String], workspace: String, to outDir: String, jobFile: String) throws -> [String] {
-        let root = (try? FileManager.default.destinationOfSymbolicLink(atPath: workspace)) ?? workspace
-        let realRoot =
-            realpath(root, nil).map { p in
-                defer { free(p) }; return String(cString: p)
-            } ?? root
-        var copied: [String] = []
-        for pattern in patterns {
-            let matches = glob(realRoot + "/" + pattern)
+/// The job is dead by now, but it chose the workspace's contents and its names. Everything goes
+/// through descriptors (`ConfinedDirectory`, `ConfinedGlob`, `TreeCopier`): patterns are matched
+/// on the names that exist, never on path text; nothing is followed on either side; a symlink is
+/// recreated only when its target stays inside the workspace; a name with a control character, a
+/// secret's value or a name the runner reserves fails the job, and the message names the output
+/// by its index, never by the offending name.
+struct OutputCollector {
+    /// Names in the out dir that belong to the runner (the log, envelope, SBOM, …).
+    var reserved: Set<String> = []
+    /// Values that must not appear in any output's path (the job's secrets).
+    var forbidden: [SecretValue] = []
+    /// The most data bytes all outputs together may hold.
+    var byteLimit: UInt64 = .max
+    /// `CLOCK_MONOTONIC` seconds after which collection stops (the job's deadline).
+    var deadline: Double?
+    var jobFile: String
+
+    /// Copy every match of `patterns` from `workspace` into `outDir`; the relative paths copied.
+    func collect(patterns: [String], workspace: String, to outDir: String) throws -> [String] {
+        let ws = try ConfinedDirectory.open(workspace)
+        let out = try ConfinedDirectory.open(outDir)
+        let copier = TreeCopier()
+        copier.byteLimit = byteLimit
+        copier.deadline = deadline
+        var copied: [[String]] = []
+        for (index, pattern) in patterns.enumerated() {
+            let label = "output #\(index + 1) ('\(pattern)')"
+            let matches = try match(pattern, in: ws, label: label)
             if matches.isEmpty {
                 throw AirlockError(
                     .init("job.output-missing"),
                     "\(jobFile): output '\(pattern)' was not produced (nothing in /workspace matches it)",
                     hint: "check the step that should create it, or fix the path in `outputs`")
             }
-            for m in matches {
-                guard let rp = realpath(m, nil) else { continue }
-                let real = String(cString: rp)
-                free(rp)
-                guard real == realRoot || real.hasPrefix(realRoot + "/") else {
+            copier.check = { rel in try self.checkName(rel, label: label) }
+            copier.symlinkPolicy = { rel, target in try self.checkSymlink(rel, target: target, label: label) }
+            for m in matches where !copied.contains(where: { m.starts(with: $0) }) {
+                try checkName(m.joined(separator: "/"), label: label)
+                if m.count == 1 && reserved.contains(m[0]) {
                     throw AirlockError(
-                        .init("job.output-escape"),
-                        "\(jobFile): output '\(pattern)' resolves outside the workspace (\(m) -> \(real)); refusing to copy it",
-                        hint: "outputs must be files the job wrote inside /workspace, not symlinks out of it")
+                        .init("job.output-reserved"),
+                        "\(jobFile): \(label) would replace the runner's own '\(m[0])' in the out dir",
+                        hint: "rename that output, or collect it from a subdirectory")
                 }
-                let rel = String(m.dropFirst(realRoot.count + 1))
-                try copyTree(from: m, to: outDir + "/" + rel)
-                copied.append(rel)
+                try copy(m, from: ws, to: out, with: copier, label: label)
+                copied.append(m)
             }
         }
-        return copied.sorted()
+        return copied.map { $0.joined(separator: "/") }.sorted()
     }
 
-    static func glob(_ pattern: String) -> [String] {
-        var g = glob_t()
-        defer { globfree(&g) }
-        guard Glibc.glob(pattern, 0, nil, &g) == 0 else { return [] }
-        return (0..<Int(g.gl_pathc)).compactMap { g.gl_pathv[$0].map { String(cString: $0) } }
-    }
-
-    static func copyTree(from src: String, to dst: String) throws {
-        var st = stat()
-        guard lstat(src, &st) == 0 else { throw OSError("lstat", src) }
-        let fm = FileManager.default
-        try fm.createDirectory(atPath: (dst as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        switch st.st_mode & S_IFMT {
-        case S_IFDIR:
-            try fm.createDirectory(atPath: dst, withIntermediateDirectories: true)
-            for child in try fm.contentsOfDirectory(atPath: src).sorted() {
-                try copyTree(from: src + "/" + child, to: dst + "/" + child)
-            }
-        case S_IFREG:
-            let inFD = try OwnedFD.open(src, O_RDONLY | O_NOFOLLOW)
-            if fm.fileExists(atPath: dst) { try fm.removeItem(atPath: dst) }
-            let outFD = try OwnedFD.open(
-                dst, O_WRONLY | O_CREAT | O_EXCL, mode: (st.st_mode & 0o111) != 0 ? 0o755 : 0o644)
-            while true {
-                let chunk = try inFD.read(max: 1 << 20)
-                if chunk.isEmpty { break }
-                try outFD.writeAll(chunk)
-            }
-        case S_IFLNK:
-            let target = try fm.destinationOfSymbolicLink(atPath: src)
-            if fm.fileExists(atPath: dst) { try fm.removeItem(atPath: dst) }
-            try fm.createSymbolicLink(atPath: dst, withDestinationPath: target)
-        default:
-            break  // devices, fifos, sockets: never copied
+    private func match(_ pattern: String, in ws: ConfinedDirectory, label: String) throws -> [[String]] {
+        do { return try ConfinedGlob.match(pattern, in: ws) } catch ConfinedGlob.Failure.throughSymlink(let link) {
+            throw AirlockError(
+                .init("job.output-escape"),
+                "\(jobFile): \(label) passes through a symlink in the workspace; refusing to follow it"
+                    + (isPrintable(link) ? " ('\(link)')" : ""),
+                hint: "outputs must name the real path of what the job wrote, not a path through a symlink")
+        } catch ConfinedGlob.Failure.invalid(let why) {
+            throw AirlockError(
+                .init("job.output-escape"), "\(jobFile): \(label) cannot be collected: \(why)",
+                hint: "outputs are relative paths inside /workspace")
         }
+    }
+
+    /// Copy one match: its parent directories are made in the out dir (same modes as in the
+    /// workspace), then the entry itself.
+    private func copy(
+        _ m: [String], from ws: ConfinedDirectory, to out: ConfinedDirectory, with copier: TreeCopier, label: String
+    ) throws {
+        do {
+            var src = ws
+            var dst = out
+            for name in m.dropLast() {
+                let mode = (try src.status(name)?.st_mode ?? 0o755) & 0o777
+                src = try src.openDirectory(name)
+                try dst.makeDirectory(name, mode: mode | 0o700, existingOK: true)
+                dst = try dst.openDirectory(name)
+                _ = fchmod(dst.fd.raw, mode)
+            }
+            try copier.copy(m.last!, from: src, to: dst, as: m.last!, relative: m.joined(separator: "/"))
+        } catch let r as TreeCopier.Refusal {
+            throw refusal(r, label: label)
+        } catch let e as OSError {
+            throw AirlockError(
+                .init("job.output-copy"), "\(jobFile): \(label) could not be copied: \(e.call) failed (\(e.errnoName))",
+                hint: e.errno == ELOOP || e.errno == ENOTDIR || e.errno == EEXIST
+                    ? "two outputs overlap through a symlink or a file; collect each path once"
+                    : "check the free space and permissions of the out dir")
+        }
+    }
+
+    private func refusal(_ r: TreeCopier.Refusal, label: String) -> AirlockError {
+        switch r {
+        case .tooDeep(_, let limit):
+            return AirlockError(
+                .init("job.output-too-deep"), "\(jobFile): \(label) is nested deeper than \(limit) directories",
+                hint: "archive deep trees (tar) inside the job and collect the archive")
+        case .tooLarge(_, let limit):
+            return AirlockError(
+                .init("job.output-too-large"),
+                "\(jobFile): the outputs hold more than \(ByteSize.format(limit)) of data (the workspace limit); \(label) was not collected",
+                hint: "collect fewer or smaller outputs, or raise resources.workspace")
+        case .deadline:
+            return AirlockError(
+                .init("job.timeout"), "\(jobFile): the job's timeout ran out while collecting \(label)",
+                hint: "raise the job's timeout or collect less")
+        }
+    }
+
+    /// Names are data: no control characters, no secret values, and the message never says which.
+    func checkName(_ relative: String, label: String) throws {
+        let bytes = Array(relative.utf8)
+        if bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+            throw AirlockError(
+                .init("job.output-name"),
+                "\(jobFile): \(label) contains a file name with a control character (newline, escape, …); refusing it",
+                hint: "outputs must have printable names")
+        }
+        for secret in forbidden where secret.count > 0 {
+            let hit = secret.withBytes { s in bytes.count >= s.count && contains(bytes, s) }
+            if hit {
+                throw AirlockError(
+                    .init("job.output-secret"),
+                    "\(jobFile): \(label) contains a file whose name includes the value of a secret; refusing it",
+                    hint: "never put secret values in file names")
+            }
+        }
+    }
+
+    /// A symlink is kept when its target, resolved from where it sits, stays inside the workspace.
+    func checkSymlink(_ relative: String, target: String, label: String) throws -> Bool {
+        var depth = relative.split(separator: "/").count - 1
+        if target.hasPrefix("/") { depth = -1 }
+        for c in target.split(separator: "/") where depth >= 0 {
+            if c == ".." { depth -= 1 } else if c != "." { depth += 1 }
+        }
+        guard depth >= 0 else {
+            throw AirlockError(
+                .init("job.output-escape"),
+                "\(jobFile): \(label) holds a symlink that points outside the workspace; refusing to copy it",
+                hint: "outputs may hold only symlinks with relative targets inside /workspace")
+        }
+        try checkName(target, label: label)
+        return true
+    }
+
+    private func isPrintable(_ s: String) -> Bool {
+        !s.utf8.contains { $0 < 0x20 || $0 == 0x7F }
+            && !forbidden.contains { v in
+                v.withBytes { contains(Array(s.utf8), $0) }
+            }
+    }
+
+    private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return false }
+        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
+            if haystack[i..<(i + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
     }
 }

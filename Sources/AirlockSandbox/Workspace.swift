@@ -9,11 +9,17 @@ import Foundation
 public final class Workspace: @unchecked Sendable {
     public let path: String
     private var removed = false
+    /// Whether `path` is a file system of its own (mounted by `create`).
+    private var mounted = false
 
     private init(path: String) { self.path = path }
 
-    /// Create an empty workspace owned by `identity`'s job uid.
-    public static func create(state: StateDirectory, name: String, identity: SandboxIdentity) throws -> Workspace {
+    /// Create an empty workspace owned by `identity`'s job uid. With `sizeLimit` in root mode the
+    /// workspace is its own file system of that size (a tmpfs: the job gets `ENOSPC` past it, and
+    /// its pages count against the job's memory limit); rootless, the limit caps only the outputs.
+    public static func create(
+        state: StateDirectory, name: String, identity: SandboxIdentity, sizeLimit: UInt64? = nil
+    ) throws -> Workspace {
         _ = chmod(state.path, 0o711)
         let parent = try state.ensure("workspaces")
         _ = chmod(parent, 0o711)
@@ -22,6 +28,16 @@ public final class Workspace: @unchecked Sendable {
         var template = Array("\(parent)/\(safe)-p\(getpid())-XXXXXX".utf8CString)
         guard let p = mkdtemp(&template) else { throw OSError("mkdtemp", parent) }
         let ws = Workspace(path: String(cString: p))
+        if let size = sizeLimit, !identity.rootless {
+            do {
+                try HostMount.tmpfs(
+                    at: ws.path, size: size, mode: 0o755, uid: identity.hostJobUID, gid: identity.hostJobGID)
+                ws.mounted = true
+            } catch {
+                ws.remove()
+                throw AirlockError(.sandboxSetup, "cannot make the job's workspace file system: \(error)")
+            }
+        }
         if lchown(ws.path, identity.hostJobUID, identity.hostJobGID) != 0 {
             let e = OSError("lchown", ws.path)
             ws.remove()
@@ -44,34 +60,65 @@ public final class Workspace: @unchecked Sendable {
         }
     }
 
-    /// Copy `source` (file or directory) to `relative` inside the workspace, then give it to the job.
-    public func add(_ source: String, as relative: String, identity: SandboxIdentity) throws {
-        let dest = path + "/" + relative
-        let parent = (dest as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-        if FileManager.default.fileExists(atPath: dest) { try FileManager.default.removeItem(atPath: dest) }
-        try FileManager.default.copyItem(atPath: source, toPath: dest)
-        try Workspace.chownTree(path, uid: identity.hostJobUID, gid: identity.hostJobGID)
-    }
-
-    /// Recursively change ownership without following symlinks.
-    public static func chownTree(_ root: String, uid: UInt32, gid: UInt32) throws {
-        if geteuid() != 0 { return }  // rootless: everything is already ours
-        if lchown(root, uid, gid) != 0 { throw OSError("lchown", root) }
-        guard let e = FileManager.default.enumerator(atPath: root) else { return }
-        for case let rel as String in e {
-            let p = root + "/" + rel
-            if lchown(p, uid, gid) != 0 { throw OSError("lchown", p) }
+    /// Copy the input `relative` from `jobDir` into the same place in the workspace, giving it
+    /// to the job's uid. The source is opened beneath `jobDir` (symlinks only if they stay
+    /// inside it); the destination's parents are created by descriptor and nothing that exists
+    /// is replaced. Modes (minus set-id bits) and mtimes are kept, so `make` sees the inputs as
+    /// they were. Returns the newest mtime copied.
+    @discardableResult
+    public func add(_ relative: String, from jobDir: ConfinedDirectory, identity: SandboxIdentity) throws -> Int64 {
+        let parts = relative.split(separator: "/").map(String.init).filter { $0 != "." && !$0.isEmpty }
+        guard let last = parts.last, !parts.contains("..") else {
+            throw OSError(
+                "openat2", jobDir.path + "/" + relative, errno: EXDEV, hint: "inputs stay inside the job's directory")
         }
+        let pinned = try jobDir.pin(relative, resolve: ConfinedDirectory.beneath)
+        var st = stat()
+        guard fstat(pinned.raw, &st) == 0 else { throw OSError("fstat", jobDir.path + "/" + relative) }
+        let kind = st.st_mode & S_IFMT
+        guard kind == S_IFREG || kind == S_IFDIR else {
+            throw OSError(
+                "open", jobDir.path + "/" + relative, errno: EINVAL, hint: "an input must be a file or a directory")
+        }
+        // Reopen for reading the same way, and make sure it is the inode that was checked.
+        let source = try jobDir.open(
+            relative, O_RDONLY | O_NOCTTY | (kind == S_IFDIR ? O_DIRECTORY : 0), resolve: ConfinedDirectory.beneath)
+        var again = stat()
+        guard fstat(source.raw, &again) == 0, again.st_ino == st.st_ino, again.st_dev == st.st_dev else {
+            throw OSError(
+                "open", jobDir.path + "/" + relative, errno: ESTALE, hint: "the input changed while it was copied")
+        }
+        let root = try ConfinedDirectory.open(path)
+        let owner: (uid_t, gid_t)? = identity.rootless ? nil : (identity.hostJobUID, identity.hostJobGID)
+        let parent = try root.makeDirectories(Array(parts.dropLast()), mode: 0o755)
+        if let o = owner {
+            var dir = root
+            for c in parts.dropLast() {
+                dir = try dir.openDirectory(c)
+                _ = fchown(dir.fd.raw, o.0, o.1)
+            }
+        }
+        if try parent.status(last) != nil {
+            throw OSError("copy", relative, errno: EEXIST, hint: "two inputs overlap; list each path once")
+        }
+        let copier = TreeCopier()
+        copier.owner = owner
+        try copier.copy(opened: source, status: st, to: parent, as: last)
+        return max(copier.stats.newestMTime, Int64(st.st_mtim.tv_sec))
     }
 
-    /// Delete the workspace (idempotent). Files the job made read-only are made writable first.
+    /// Delete the workspace (idempotent), by descriptor and however deep the job made it.
     public func remove() {
         if removed { return }
         removed = true
-        if (try? FileManager.default.removeItem(atPath: path)) == nil {
-            _ = try? Process.run(URL(fileURLWithPath: "/bin/chmod"), arguments: ["-R", "u+rwx", path]).waitUntilExit()
-            try? FileManager.default.removeItem(atPath: path)
+        let parent = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        do {
+            if mounted || HostMount.isMountPoint(path) { try HostMount.detach(path) }
+            try ConfinedDirectory.open(parent).remove(name)
+        } catch {
+            FileHandle.standardError.write(
+                Data("airlock: warning: cannot remove the workspace \(path): \(error)\n".utf8))
         }
     }
 
@@ -79,9 +126,13 @@ public final class Workspace: @unchecked Sendable {
 }
 
 extension Workspace {
-    /// Lend an existing host directory to a sandbox as its workspace. In root mode the tree is
-    /// handed to the sandbox's host uid for the run and back to the directory's owner afterwards
-    /// (call the returned closure on every path). Rootless, nothing changes hands.
+    /// Lend an existing host directory to a sandbox as its workspace. In root mode what its
+    /// owner owns in it is handed to the sandbox's host uid for the run, and what the sandbox's
+    /// uid owns afterwards is handed back to the owner (call the returned closure on every path,
+    /// after the sandbox is gone). Both walks go by descriptor and check each entry's owner on a
+    /// pinned descriptor, so the owner swapping a subdirectory for a symlink mid-walk
+    /// (`renameat2(RENAME_EXCHANGE)`) cannot get a file outside the directory chowned. Rootless,
+    /// nothing changes hands.
     public static func lend(_ dir: String, to identity: SandboxIdentity) throws -> () -> Void {
         var st = stat()
         guard stat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
@@ -91,7 +142,24 @@ extension Workspace {
         }
         if identity.rootless { return {} }
         let (uid, gid) = (st.st_uid, st.st_gid)
-        try chownTree(dir, uid: identity.hostJobUID, gid: identity.hostJobGID)
-        return { try? chownTree(dir, uid: uid, gid: gid) }
+        let root = try ConfinedDirectory.open(dir)
+        let job = identity.hostJobUID
+        do {
+            try root.changeOwner(uid: job, gid: identity.hostJobGID) { $0 == uid }
+        } catch {
+            try? root.changeOwner(uid: uid, gid: gid) { $0 == job }
+            throw AirlockError(.sandboxSetup, "cannot lend the workspace \(dir) to the sandbox: \(error)")
+        }
+        return {
+            do { try root.changeOwner(uid: uid, gid: gid) { $0 == job } } catch {
+                FileHandle.standardError.write(
+                    Data("airlock: warning: could not hand all of \(dir) back to uid \(uid): \(error)\n".utf8))
+            }
+        }
+    }
+
+    /// Give the tree at `dir` (a fetched checkout) to `uid:gid`: every entry `from` owns.
+    public static func handOver(_ dir: String, from: uid_t, to uid: uid_t, gid: gid_t) throws {
+        try ConfinedDirectory.open(dir).changeOwner(uid: uid, gid: gid) { $0 == from }
     }
 }

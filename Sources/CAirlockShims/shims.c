@@ -7,6 +7,11 @@
 #include <sys/mman.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
 
 int airlock_memfd(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
 
@@ -19,6 +24,54 @@ long airlock_fs_type(const char *path) {
 }
 
 int airlock_errno(void) { return errno; }
+
+int airlock_openat2(int dirfd, const char *path, int flags, unsigned int mode, unsigned long long resolve) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)(flags | O_CLOEXEC);
+    how.mode = ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0;
+    how.resolve = resolve;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+int airlock_rename_exchange(int olddirfd, const char *oldpath, int newdirfd, const char *newpath) {
+    return renameat2(olddirfd, oldpath, newdirfd, newpath, RENAME_EXCHANGE);
+}
+
+long long airlock_seek_data(int fd, long long offset) { return lseek(fd, offset, SEEK_DATA); }
+
+long long airlock_seek_hole(int fd, long long offset) { return lseek(fd, offset, SEEK_HOLE); }
+
+long long airlock_copy_range(int in_fd, long long in_off, int out_fd, long long out_off, unsigned long long len) {
+    loff_t i = in_off, o = out_off;
+    return copy_file_range(in_fd, &i, out_fd, &o, len, 0);
+}
+
+void *airlock_opendir_fd(int dirfd) {
+    int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return NULL;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return NULL;
+    }
+    rewinddir(d);
+    return d;
+}
+
+const char *airlock_readdir_name(void *dir, unsigned char *type) {
+    struct dirent *e;
+    while ((e = readdir((DIR *)dir)) != NULL) {
+        if (e->d_name[0] == '.' && (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0))) continue;
+        if (type) *type = e->d_type;
+        return e->d_name;
+    }
+    return NULL;
+}
+
+void airlock_closedir(void *dir) { closedir((DIR *)dir); }
 
 int airlock_report_size(void) { return (int)sizeof(struct airlock_report); }
 

@@ -29,7 +29,7 @@ func runRecordBenchmark(repo: String, runs: Int = 9) {
             for record in (i % 2 == 0 ? [false, true] : [true, false]) {
                 let ws = try Workspace.create(state: sandbox.state, name: "bench", identity: identity)
                 defer { ws.remove() }
-                try ws.add(repo + "/Examples/hello-c/src", as: "src", identity: identity)
+                try ws.add("src", from: ConfinedDirectory.open(repo + "/Examples/hello-c"), identity: identity)
                 let spec = SandboxSpec(
                     profile: profile, command: command, workspace: ws.path, workingDirectory: "/workspace",
                     stdio: (devnull, devnull, devnull))

@@ -27,6 +27,36 @@ long airlock_fs_type(const char *path);
 /* The errno of the calling thread (Swift's Glibc overlay makes this awkward in some modes). */
 int airlock_errno(void);
 
+/* openat2(dirfd, path, {flags | O_CLOEXEC, mode, resolve}); -1 and errno on failure (ENOSYS
+ * before Linux 5.6). `resolve` takes the RESOLVE_* bits below. */
+int airlock_openat2(int dirfd, const char *path, int flags, unsigned int mode, unsigned long long resolve);
+/* GNU-only open/at flags Swift's Glibc module does not export. */
+#define AIRLOCK_O_PATH 010000000
+#define AIRLOCK_AT_EMPTY_PATH 0x1000
+#define AIRLOCK_RESOLVE_NO_XDEV 0x01ULL
+#define AIRLOCK_RESOLVE_NO_MAGICLINKS 0x02ULL
+#define AIRLOCK_RESOLVE_NO_SYMLINKS 0x04ULL
+#define AIRLOCK_RESOLVE_BENEATH 0x08ULL
+#define AIRLOCK_RESOLVE_IN_ROOT 0x10ULL
+
+/* renameat2(olddirfd, old, newdirfd, new, RENAME_EXCHANGE): swap two names atomically. */
+int airlock_rename_exchange(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
+
+/* lseek(fd, offset, SEEK_DATA / SEEK_HOLE): the next data or hole at or after offset; -1 and
+ * errno (ENXIO: no more data). */
+long long airlock_seek_data(int fd, long long offset);
+long long airlock_seek_hole(int fd, long long offset);
+
+/* copy_file_range(in, &in_off, out, &out_off, len, 0): bytes copied, or -1 and errno. */
+long long airlock_copy_range(int in_fd, long long in_off, int out_fd, long long out_off, unsigned long long len);
+
+/* getdents-based listing helper: opens a directory stream on a dup of dirfd, rewound. NULL and
+ * errno on failure. The caller closes it with closedir. */
+void *airlock_opendir_fd(int dirfd);
+/* The next entry's name and d_type (DT_*), or NULL at the end; "." and ".." are skipped. */
+const char *airlock_readdir_name(void *dir, unsigned char *type);
+void airlock_closedir(void *dir);
+
 /* sizeof(struct airlock_report). */
 int airlock_report_size(void);
 
