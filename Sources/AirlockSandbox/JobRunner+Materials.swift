@@ -40,6 +40,12 @@ extension JobRunner {
         }
     }
 
+    /// After a refused output: what was collected so far goes, so a failed job leaves no outputs.
+    static func removeCollected(from outDir: String, keeping: Set<String>) {
+        guard let dir = try? ConfinedDirectory.open(outDir), let names = try? dir.entries() else { return }
+        for name in names where !keeping.contains(name) { try? dir.remove(name) }
+    }
+
     /// A failed input copy, in words: which input, what went wrong, how to fix it.
     static func inputError(_ e: OSError, input: String, jobFile: String, jobDir: String) -> AirlockError {
         switch e.errno {

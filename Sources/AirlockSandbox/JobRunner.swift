@@ -128,7 +128,8 @@ public final class JobRunner: @unchecked Sendable {
             }
             let hidden = issued.map(\.value) + mask
             let masker = hidden.isEmpty ? nil : SecretMasker(secrets: hidden)
-            let logPath = outDir + "/" + job.name + ".log"
+            let logName = job.name + ".log"
+            let logPath = outDir + "/" + logName
             let sink = try LogSink(logPath: logPath, console: console, limit: profile.limits.logLimit, filter: masker)
             let devnull = try OwnedFD.open("/dev/null", O_RDONLY)
             var steps: [StepReport] = []
@@ -215,6 +216,8 @@ public final class JobRunner: @unchecked Sendable {
                 } catch let e as AirlockError {
                     exitCode = 1
                     failure = e.message
+                    outputs = []
+                    Self.removeCollected(from: outDir, keeping: [logName, OutDirectory.marker])
                     sink.note("==> \(e.message)\n")
                 }
             }

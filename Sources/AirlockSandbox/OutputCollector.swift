@@ -11,7 +11,7 @@ import Foundation
 /// recreated only when its target stays inside the workspace; a name with a control character, a
 /// secret's value or a name the runner reserves fails the job, and the message names the output
 /// by its index, never by the offending name.
-struct OutputCollector {
+public struct OutputCollector: Sendable {
     /// Names in the out dir that belong to the runner (the log, envelope, SBOM, …).
     var reserved: Set<String> = []
     /// Values that must not appear in any output's path (the job's secrets).
@@ -22,8 +22,19 @@ struct OutputCollector {
     var deadline: Double?
     var jobFile: String
 
+    public init(
+        reserved: Set<String> = [], forbidden: [SecretValue] = [], byteLimit: UInt64 = .max, deadline: Double? = nil,
+        jobFile: String
+    ) {
+        self.reserved = reserved
+        self.forbidden = forbidden
+        self.byteLimit = byteLimit
+        self.deadline = deadline
+        self.jobFile = jobFile
+    }
+
     /// Copy every match of `patterns` from `workspace` into `outDir`; the relative paths copied.
-    func collect(patterns: [String], workspace: String, to outDir: String) throws -> [String] {
+    public func collect(patterns: [String], workspace: String, to outDir: String) throws -> [String] {
         let ws = try ConfinedDirectory.open(workspace)
         let out = try ConfinedDirectory.open(outDir)
         let copier = TreeCopier()
@@ -42,6 +53,7 @@ struct OutputCollector {
             copier.check = { rel in try self.checkName(rel, label: label) }
             copier.symlinkPolicy = { rel, target in try self.checkSymlink(rel, target: target, label: label) }
             for m in matches where !copied.contains(where: { m.starts(with: $0) }) {
+                guard try Self.isCopyable(m, in: ws) else { continue }  // fifos, sockets, devices
                 try checkName(m.joined(separator: "/"), label: label)
                 if m.count == 1 && reserved.contains(m[0]) {
                     throw AirlockError(
@@ -95,6 +107,15 @@ struct OutputCollector {
                     ? "two outputs overlap through a symlink or a file; collect each path once"
                     : "check the free space and permissions of the out dir")
         }
+    }
+
+    /// Regular files, directories and symlinks are collected; anything else is passed over.
+    static func isCopyable(_ m: [String], in ws: ConfinedDirectory) throws -> Bool {
+        var dir = ws
+        for name in m.dropLast() { dir = try dir.openDirectory(name) }
+        guard let st = try dir.status(m.last!) else { return false }
+        let kind = st.st_mode & S_IFMT
+        return kind == S_IFREG || kind == S_IFDIR || kind == S_IFLNK
     }
 
     private func refusal(_ r: TreeCopier.Refusal, label: String) -> AirlockError {

@@ -52,10 +52,15 @@ guard access("/usr/bin/bwrap", X_OK) == 0 else {
     fail("bubblewrap is missing: apt-get install bubblewrap (make bench does)")
 }
 
-// BENCH_ONLY=agent: only the agent benchmark (section 5); BENCH_ONLY=record: only section 6.
+// BENCH_ONLY=agent: only the agent benchmark (section 5); BENCH_ONLY=record: only section 6;
+// BENCH_ONLY=outputs: only section 7.
 let benchDir = ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? args[0] as String)
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "agent" {
     runAgentBench(airlock: (benchDir as NSString).deletingLastPathComponent + "/airlock")
+    exit(0)
+}
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "outputs" {
+    runOutputBench(scratch: "/var/tmp")
     exit(0)
 }
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "record" {
@@ -298,3 +303,6 @@ runAgentBench(airlock: (benchDir as NSString).deletingLastPathComponent + "/airl
 
 // ── 6. recording overhead (`airlock profile record`), see RecordBench.swift ──────────────────
 runRecordBenchmark(repo: repo)
+
+// ── 7. output collection against cp -a, see OutputBench.swift ─────────────────────────────────
+runOutputBench(scratch: "/var/tmp")

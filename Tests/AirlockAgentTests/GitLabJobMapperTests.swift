@@ -31,6 +31,22 @@ struct GitLabJobMapperTests {
 
     let mapper = GitLabJobMapper(images: ["debian:12": "strict"], defaultProfile: "default")
 
+    @Test("artifact paths get the outputs' rules: no absolute path, no '..', no control characters")
+    func refusesEscapingArtifactPaths() throws {
+        for bad in ["/etc/shadow", "q/../d/x/evil", "../up", "a\nb"] {
+            let p = try payload([
+                "artifacts": [["name": "a", "paths": ["d", bad], "when": "on_success", "artifact_type": "archive"]]
+            ])
+            #expect(throws: GitLabJobMapper.Refusal.self, "\(bad)") {
+                _ = try mapper.map(p, sourceDir: "/w/src", inputs: [])
+            }
+        }
+        let ok = try payload([
+            "artifacts": [["name": "a", "paths": ["build/**/*.xml", "q/.[.]x"], "artifact_type": "archive"]]
+        ])
+        #expect(try mapper.map(ok, sourceDir: "/w/src", inputs: []).job.outputs == ["build/**/*.xml", "q/.[.]x"])
+    }
+
     @Test func mapsStepsVariablesTimeoutAndArtifacts() throws {
         let m = try mapper.map(try payload([:]), sourceDir: "/w/src", inputs: ["msg.txt"])
         let job = m.job

@@ -129,7 +129,7 @@ extension SandboxIntegration {
             let put = try Run.capture(
                 [Host.airlock, "secrets", "put", "tok", "--from-file", "/etc/hostname"], env: state.env)
             #expect(put.status == 0, "\(put.stderr)")
-            try agent.start()
+            try agent.start(["--spool-secret", "local:tok"])  // spool jobs get only the secrets allowed
             try agent.submit(
                 "victim",
                 "name: victim\nsecrets: [{name: tok, source: 'local:tok'}]\nsteps: [{name: s, run: 'sleep 60'}]\n")
