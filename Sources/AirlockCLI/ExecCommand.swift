@@ -96,7 +96,8 @@ struct ExecCommand: ParsableCommand {
                     ? ws : FileManager.default.currentDirectoryPath + "/" + ws
                 restore = try Workspace.lend(wsPath, to: identity)
             } else {
-                scratch = try Workspace.create(state: sandbox.state, name: "exec", identity: identity)
+                scratch = try Workspace.create(
+                    state: sandbox.state, name: "exec", identity: identity, sizeLimit: profile.limits.workspace)
                 wsPath = scratch!.path
             }
             defer {

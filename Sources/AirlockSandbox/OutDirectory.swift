@@ -4,12 +4,13 @@ import Foundation
 
 /// The out dir of one run, holding only that run's files.
 ///
-/// Everything the run writes (the log, the outputs) goes into a fresh staging directory beside
-/// the requested one (`.<name>.airlock-p<pid>-XXXXXX`, so a killed run's leftover is recognised
-/// and removed by the next one); `commit()` swaps it in with `renameat2(RENAME_EXCHANGE)` and
-/// removes what was there. An existing out dir is replaced only when Airlock made it (it holds
-/// the marker file `.airlock-out`) or it is empty: a directory with anyone else's files is
-/// refused before the job starts, so nobody's files are ever deleted.
+/// A new or empty out dir is written directly. Over an earlier run's out dir, everything the run
+/// writes (the log, the outputs) goes into a fresh staging directory beside it
+/// (`.<name>.airlock-p<pid>-XXXXXX`, so a killed run's leftover is recognised and removed by the
+/// next one), and `commit()` swaps it in with `renameat2(RENAME_EXCHANGE)` and removes what was
+/// there. An existing out dir is replaced only when Airlock made it (it holds the marker file
+/// `.airlock-out`) or it is empty: a directory with anyone else's files is refused before the
+/// job starts, so nobody's files are ever deleted.
 public final class OutDirectory: @unchecked Sendable {
     /// The file that marks a directory as an Airlock out dir.
     public static let marker = ".airlock-out"
@@ -19,13 +20,19 @@ public final class OutDirectory: @unchecked Sendable {
     /// Where they are written until `commit()`.
     public let staging: String
     private let parent: String
+    /// Whether `prepare` created `path` itself (written directly, removed by `discard`).
+    private let created: Bool
     private var done = false
 
-    private init(path: String, staging: String, parent: String) {
+    private init(path: String, staging: String, parent: String, created: Bool) {
         self.path = path
         self.staging = staging
         self.parent = parent
+        self.created = created
     }
+
+    /// Whether the run writes into `path` itself (it was new or empty).
+    var isDirect: Bool { staging == path }
 
     /// Check `path` and make the staging directory beside it.
     public static func prepare(_ path: String) throws -> OutDirectory {
@@ -39,7 +46,16 @@ public final class OutDirectory: @unchecked Sendable {
                 .usage, "cannot create the output directory \(final): \(error.localizedDescription)",
                 hint: "choose a writable directory with --out")
         }
-        try checkReplaceable(final)
+        let empty = try checkReplaceable(final)
+        if empty != false {
+            if empty == nil && mkdir(final, 0o755) != 0 {
+                throw AirlockError(
+                    .usage, "cannot create the output directory \(final): \(OSError("mkdir", final))",
+                    hint: "choose a writable directory with --out")
+            }
+            _ = FileManager.default.createFile(atPath: final + "/" + marker, contents: Data())
+            return OutDirectory(path: final, staging: final, parent: parent, created: empty == nil)
+        }
         removeStale(parent: parent, name: name)
         var template = Array("\(parent)/.\(name).airlock-p\(getpid())-XXXXXX".utf8CString)
         guard let p = mkdtemp(&template) else {
@@ -50,13 +66,15 @@ public final class OutDirectory: @unchecked Sendable {
         let staging = String(cString: p)
         _ = chmod(staging, 0o755)
         _ = FileManager.default.createFile(atPath: staging + "/" + marker, contents: Data())
-        return OutDirectory(path: final, staging: staging, parent: parent)
+        return OutDirectory(path: final, staging: staging, parent: parent, created: false)
     }
 
-    /// Refuse an out dir that exists and is not an empty directory or one Airlock made.
-    static func checkReplaceable(_ final: String) throws {
+    /// Refuse an out dir that exists and is not an empty directory or one Airlock made. Returns
+    /// nil when there is none, true when it is empty, false when it holds an earlier run.
+    @discardableResult
+    static func checkReplaceable(_ final: String) throws -> Bool? {
         var st = stat()
-        guard lstat(final, &st) == 0 else { return }
+        guard lstat(final, &st) == 0 else { return nil }
         guard (st.st_mode & S_IFMT) == S_IFDIR else {
             throw AirlockError(
                 .usage, "the output directory \(final) exists and is not a directory (or is a symlink)",
@@ -71,11 +89,16 @@ public final class OutDirectory: @unchecked Sendable {
                 "the output directory \(final) already holds files Airlock did not write; refusing to replace them",
                 hint: "choose a new or empty directory with --out, or remove \(final) yourself")
         }
+        return entries.isEmpty
     }
 
     /// Swap the staging directory in (idempotent). What was at `path` before is removed.
     public func commit() throws {
         guard !done else { return }
+        if isDirect {
+            done = true
+            return
+        }
         let dir = try ConfinedDirectory.open(parent)
         let stagingName = (staging as NSString).lastPathComponent
         let name = (path as NSString).lastPathComponent
@@ -93,6 +116,13 @@ public final class OutDirectory: @unchecked Sendable {
     public func discard() {
         guard !done else { return }
         done = true
+        if isDirect && !created {
+            // An empty directory we were given: empty again.
+            if let dir = try? ConfinedDirectory.open(path), let names = try? dir.entries() {
+                for n in names { try? dir.remove(n) }
+            }
+            return
+        }
         try? ConfinedDirectory.open(parent).remove((staging as NSString).lastPathComponent)
     }
 

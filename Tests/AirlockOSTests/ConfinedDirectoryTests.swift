@@ -116,6 +116,10 @@ struct ConfinedDirectoryTests {
         let deep = TreeCopier()
         deep.maxDepth = 10
         #expect(throws: TreeCopier.Refusal.self) { try deep.copy("b", from: src, to: dst, as: "b", relative: "b") }
+        // Collection stops at the job's deadline.
+        let late = TreeCopier()
+        late.deadline = TreeCopier.monotonicNow() - 1
+        #expect(throws: TreeCopier.Refusal.self) { try late.copy("a", from: src, to: dst, as: "late", relative: "a") }
     }
 
     @Test("removal works at any depth (2,100 levels) and never follows a symlink out")
