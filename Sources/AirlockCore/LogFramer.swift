@@ -62,7 +62,15 @@ public struct LogFramer: Sendable {
     /// return more than `budget` bytes (counting the newline that will end the last line);
     /// `consumed` says how many of `bytes` were framed.
     public mutating func job(
-        _ bytes: some Collection<UInt8>, from stream: LogSource, budget: Int = .max
+        _ bytes: [UInt8], from stream: LogSource, budget: Int = .max
+    ) -> (bytes: [UInt8], consumed: Int) {
+        job(bytes[...], from: stream, budget: budget)
+    }
+
+    /// `job(_:from:budget:)` for a slice. (Concrete types, not generics: callers in other
+    /// modules would get an unspecialized, much slower loop.)
+    public mutating func job(
+        _ bytes: ArraySlice<UInt8>, from stream: LogSource, budget: Int = .max
     ) -> (bytes: [UInt8], consumed: Int) {
         precondition(stream != .runner, "runner text goes through runner(_:)")
         let input = Array(bytes)
@@ -93,15 +101,12 @@ public struct LogFramer: Sendable {
             // this line, so the split does not depend on how the bytes were chunked) or the budget.
             let lineRoom = maxLineLength - openLength
             let limit = min(lineRoom > 0 ? lineRoom : 1, room(), input.count - i)
-            var n = 0
+            guard limit > 0 else { break }
+            var n = limit
             var newline = false
-            while n < limit {
-                let b = input[i + n]
-                n += 1
-                if b == 0x0A {
-                    newline = true
-                    break
-                }
+            if let nl = input[i..<(i + limit)].firstIndex(of: 0x0A) {
+                n = nl - i + 1
+                newline = true
             }
             if !newline && n == room() && i + n < input.count {
                 // Cut by the budget: the log ends here, so end it on a character boundary.

@@ -52,8 +52,11 @@ public struct TerminalFilter: Sendable {
     private var state = State.ground
     private var sequence: [UInt8] = []
     private var stringLength = 0
-    /// A UTF-8 character being collected in the ground state, and how many bytes it needs.
-    private var pendingChar: [UInt8] = []
+    /// A UTF-8 character being collected in the ground state: its lead byte, its value so far,
+    /// how many bytes were seen and how many it needs.
+    private var pendingLead: UInt8 = 0
+    private var pendingScalar: UInt32 = 0
+    private var pendingCount = 0
     private var pendingNeed = 0
     /// Whether an SGR attribute other than reset was let through and not reset since.
     public private(set) var attributesActive = false
@@ -62,13 +65,34 @@ public struct TerminalFilter: Sendable {
 
     /// Bytes held back (an incomplete escape sequence or UTF-8 character); never more than
     /// `maxSequenceLength`.
-    public var heldByteCount: Int { sequence.count + pendingChar.count }
+    public var heldByteCount: Int { sequence.count + pendingCount }
 
     /// Filters the next chunk of the stream; returns what is safe to show so far.
-    public mutating func process(_ chunk: some Sequence<UInt8>) -> [UInt8] {
+    public mutating func process(_ chunk: [UInt8]) -> [UInt8] { process(chunk[...]) }
+
+    /// Filters the next chunk of the stream; returns what is safe to show so far.
+    /// (Concrete types, not generics: callers in other modules would get an unspecialized,
+    /// many times slower loop.)
+    public mutating func process(_ chunk: ArraySlice<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(chunk.underestimatedCount)
-        for b in chunk { step(b, into: &out) }
+        out.reserveCapacity(chunk.count)
+        chunk.withUnsafeBufferPointer { buf in
+            var i = 0
+            while i < buf.count {
+                if case .ground = state, pendingNeed == 0 {
+                    // The common case: a run of printable ASCII (and \n, \t, \r), copied at once.
+                    var j = i
+                    while j < buf.count, Self.isPlain(buf[j]) { j += 1 }
+                    if j > i {
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<j]))
+                        i = j
+                        continue
+                    }
+                }
+                step(buf[i], into: &out)
+                i += 1
+            }
+        }
         return out
     }
 
@@ -77,8 +101,8 @@ public struct TerminalFilter: Sendable {
     /// `attributesActive`, which says whether the terminal still needs an SGR reset).
     public mutating func finish() -> [UInt8] {
         var out: [UInt8] = []
-        if !pendingChar.isEmpty { out += Self.replacement }
-        pendingChar.removeAll()
+        if pendingCount > 0 { out += Self.replacement }
+        pendingCount = 0
         pendingNeed = 0
         sequence.removeAll()
         stringLength = 0
@@ -212,14 +236,15 @@ public struct TerminalFilter: Sendable {
 
     private mutating func ground(_ b: UInt8, into out: inout [UInt8]) {
         if pendingNeed > 0 {
-            if Self.continues(pendingChar, with: b) {
-                pendingChar.append(b)
-                if pendingChar.count == pendingNeed { character(into: &out) }
+            if Self.continues(lead: pendingLead, seen: pendingCount, with: b) {
+                pendingScalar = pendingScalar << 6 | UInt32(b & 0x3F)
+                pendingCount += 1
+                if pendingCount == pendingNeed { character(into: &out) }
                 return
             }
             // An incomplete character: replaced, and this byte starts afresh.
             out += Self.replacement
-            pendingChar.removeAll(keepingCapacity: true)
+            pendingCount = 0
             pendingNeed = 0
         }
         switch b {
@@ -232,25 +257,33 @@ public struct TerminalFilter: Sendable {
         case 0x20...0x7E:
             out.append(b)
         case 0xC2...0xDF:
-            pendingChar = [b]
-            pendingNeed = 2
+            begin(b, need: 2, bits: b & 0x1F)
         case 0xE0...0xEF:
-            pendingChar = [b]
-            pendingNeed = 3
+            begin(b, need: 3, bits: b & 0x0F)
         case 0xF0...0xF4:
-            pendingChar = [b]
-            pendingNeed = 4
+            begin(b, need: 4, bits: b & 0x07)
         default:
             out += Self.replacement  // a continuation byte without a lead (incl. 8-bit C1), or never valid
         }
     }
 
-    /// Whether `b` is a valid next byte of the UTF-8 character begun in `prefix` (no overlong
-    /// forms, no surrogates, nothing above U+10FFFF).
-    private static func continues(_ prefix: [UInt8], with b: UInt8) -> Bool {
+    private static func isPlain(_ b: UInt8) -> Bool {
+        (b >= 0x20 && b < 0x7F) || b == 0x0A || b == 0x09 || b == 0x0D
+    }
+
+    private mutating func begin(_ lead: UInt8, need: Int, bits: UInt8) {
+        pendingLead = lead
+        pendingScalar = UInt32(bits)
+        pendingCount = 1
+        pendingNeed = need
+    }
+
+    /// Whether `b` is a valid next byte of the UTF-8 character that began with `lead`, after
+    /// `seen` bytes (no overlong forms, no surrogates, nothing above U+10FFFF).
+    private static func continues(lead: UInt8, seen: Int, with b: UInt8) -> Bool {
         guard (0x80...0xBF).contains(b) else { return false }
-        guard prefix.count == 1 else { return true }
-        switch prefix[0] {
+        guard seen == 1 else { return true }
+        switch lead {
         case 0xE0: return b >= 0xA0
         case 0xED: return b <= 0x9F
         case 0xF0: return b >= 0x90
@@ -259,16 +292,27 @@ public struct TerminalFilter: Sendable {
         }
     }
 
-    /// A complete UTF-8 character in `pendingChar`: shown unless it is a control.
+    /// A complete UTF-8 character in `pendingScalar`: shown unless it is a control. (Validated
+    /// UTF-8 has one encoding per scalar, so re-encoding gives back the job's bytes.)
     private mutating func character(into out: inout [UInt8]) {
-        var scalar: UInt32 = 0
-        for (i, c) in pendingChar.enumerated() {
-            scalar = i == 0 ? UInt32(c) & (0xFF >> (pendingChar.count + 1)) : scalar << 6 | UInt32(c & 0x3F)
+        let s = pendingScalar
+        let hidden = (0x80...0x9F).contains(s) || (0x202A...0x202E).contains(s) || (0x2066...0x2069).contains(s)
+        if !hidden {
+            // (Appended byte by byte: an array literal here would be an allocation per character.)
+            switch pendingNeed {
+            case 2:
+                out.append(UInt8(0xC0 | s >> 6))
+            case 3:
+                out.append(UInt8(0xE0 | s >> 12))
+                out.append(UInt8(0x80 | s >> 6 & 0x3F))
+            default:
+                out.append(UInt8(0xF0 | s >> 18))
+                out.append(UInt8(0x80 | s >> 12 & 0x3F))
+                out.append(UInt8(0x80 | s >> 6 & 0x3F))
+            }
+            out.append(UInt8(0x80 | s & 0x3F))
         }
-        let hidden =
-            (0x80...0x9F).contains(scalar) || (0x202A...0x202E).contains(scalar) || (0x2066...0x2069).contains(scalar)
-        if !hidden { out += pendingChar }
-        pendingChar.removeAll(keepingCapacity: true)
+        pendingCount = 0
         pendingNeed = 0
     }
 
@@ -276,9 +320,14 @@ public struct TerminalFilter: Sendable {
     /// not a plain SGR (private markers, intermediates) or nothing is left of it.
     private mutating func sgr(into out: inout [UInt8]) {
         guard sequence.allSatisfy({ (0x30...0x3B).contains($0) }) else { return }  // digits ; :
-        if sequence.isEmpty {
-            out += [Self.esc, 0x5B, 0x6D]
-            attributesActive = false
+        if !sequence.contains(0x38) {
+            // No digit 8 anywhere, so no conceal: kept as it is. (Attributes count as active
+            // unless every parameter is 0; a needless reset later does no harm.)
+            out.append(Self.esc)
+            out.append(0x5B)
+            out.append(contentsOf: sequence)
+            out.append(0x6D)
+            attributesActive = sequence.contains { (0x31...0x39).contains($0) }
             return
         }
         let fields = sequence.split(separator: 0x3B, omittingEmptySubsequences: false)
