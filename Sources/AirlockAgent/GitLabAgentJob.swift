@@ -43,7 +43,10 @@ struct GitLabAgentJob: AgentJob {
             }
         }
         session.startTraceStreaming()
-        let say = { (text: String) in session.appendTrace(Array((text + "\n").utf8)) }
+        // The agent's own lines quote the payload (image names, refusals): controls are escaped.
+        let say = { (text: String) in
+            session.appendTrace(Array((LogFramer.lines(text).joined(separator: "\n") + "\n").utf8))
+        }
         say(
             "Running with Airlock \(AirlockVersion.current) on \(source.agentName) (system id \(source.config.systemID))"
         )

@@ -82,7 +82,7 @@ struct RunCommand: ParsableCommand {
                 )
                 info("provenance: \(att.provenancePath) (key \(att.keyID.prefix(16))…); SBOM: \(att.sbomPath)")
             } else {
-                let step = report.failedStep.map { " in step '\($0)'" } ?? ""
+                let step = report.failedStep.map { " in step '\(LogFramer.printable($0))'" } ?? ""
                 info(
                     "job '\(job.name)' failed\(step): \(report.failureMessage ?? "exit status \(report.exitCode)"); log: \(report.logPath)"
                 )

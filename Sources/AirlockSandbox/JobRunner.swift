@@ -127,10 +127,12 @@ public final class JobRunner: @unchecked Sendable {
                 }
             }
             let hidden = issued.map(\.value) + mask
-            let masker = hidden.isEmpty ? nil : SecretMasker(secrets: hidden)
+            // One masker per stream: each sees its stream's bytes in order, across chunks.
+            let makeMasker: (() -> OutputFilter)? = hidden.isEmpty ? nil : { SecretMasker(secrets: hidden) }
             let logName = job.name + ".log"
             let logPath = outDir + "/" + logName
-            let sink = try LogSink(logPath: logPath, console: console, limit: profile.limits.logLimit, filter: masker)
+            let sink = try LogSink(
+                logPath: logPath, console: console, limit: profile.limits.logLimit, makeFilter: makeMasker)
             let devnull = try OwnedFD.open("/dev/null", O_RDONLY)
             var steps: [StepReport] = []
             var failure: String?
@@ -153,7 +155,9 @@ public final class JobRunner: @unchecked Sendable {
                 default: break
                 }
                 let cleanup = step.when != .onSuccess
-                sink.note("==> [\(i + 1)/\(job.steps.count)] \(step.name)\n")
+                // Step names come from the job file: quoted so they cannot break or restyle a line.
+                let stepName = LogFramer.printable(step.name)
+                sink.note("==> [\(i + 1)/\(job.steps.count)] \(stepName)\n")
                 var stepLimits = limits
                 if let d = deadline {
                     let left = d.timeIntervalSinceNow
@@ -170,7 +174,7 @@ public final class JobRunner: @unchecked Sendable {
                 var spec = SandboxSpec(
                     profile: profile, command: ["/bin/sh", "-e", "-c", step.run], environment: job.env + secretEnv,
                     workspace: workspace.path, limits: stepLimits, workingDirectory: "/workspace",
-                    stdio: (devnull.raw, sink.writeEnd.raw, sink.writeEnd.raw), sourceDateEpoch: epoch)
+                    stdio: (devnull.raw, sink.stdoutWriteEnd.raw, sink.stderrWriteEnd.raw), sourceDateEpoch: epoch)
                 spec.secretFiles = secretFiles
                 let r = try sandbox.runBlocking(spec, identity: identity, control: control, cleanup: cleanup)
                 steps.append(StepReport(name: step.name, exitCode: r.exitCode, duration: r.duration, result: r))
@@ -180,7 +184,7 @@ public final class JobRunner: @unchecked Sendable {
                         stoppedByCancel
                         ? "canceled"
                         : Self.describeFailure(step: step.name, result: r, timeout: timeout, limits: stepLimits)
-                    sink.note("==> step '\(step.name)' failed: \(why)\n")
+                    sink.note("==> step '\(stepName)' failed: \(why)\n")
                     if stoppedByCancel { canceled = true }
                     if failedStep == nil {
                         exitCode = r.exitCode
@@ -190,7 +194,7 @@ public final class JobRunner: @unchecked Sendable {
                     }
                     continue
                 }
-                sink.note("==> step '\(step.name)' finished in \(String(format: "%.2f", r.duration))s\n")
+                sink.note("==> step '\(stepName)' finished in \(String(format: "%.2f", r.duration))s\n")
             }
             if canceled && failedStep == nil {
                 exitCode = 130
