@@ -8,8 +8,8 @@
 /// brackets from it. It does not validate: after a syntax error libyaml stops, and whatever the
 /// scan concludes past that point at most changes which error is reported.
 ///
-/// Counting is deliberately generous: every `-`, `?` and `:` counts the empty node it may stand
-/// for. One level is counted late: the mapping a simple key opens (`[[a]]: b`, `[k: v]`) counts
+/// Counting is deliberately generous: every `-`, `?`, `:` and flow-mapping entry counts the
+/// empty nodes it may stand for. One level is counted late: the mapping a simple key opens (`[[a]]: b`, `[k: v]`) counts
 /// from its `:`, so a key's own content may sit one level deeper per enclosing pending key (at
 /// most about twice the limit). Both stay far from what breaks a parser: the stack gives out at
 /// thousands of levels, the CPU at millions of nodes.
@@ -63,7 +63,9 @@ struct YAMLStructureScan {
     var depth = 0
     var count = 0
     var anchors: [String: Int] = [:]
+    /// An anchor, and whether any property (anchor or tag), waits for its node.
     var pending: String?
+    var pendingProperty = false
 
     init(_ text: String, file: String, limits: StructureLimits) {
         bytes = Array(text.utf8)
@@ -104,17 +106,20 @@ struct YAMLStructureScan {
             try fetchToken(c)
         }
         try unroll(to: -1)
+        emptyForPending()
+        try node(0)
     }
 
     mutating func fetchToken(_ c: UInt8) throws {
         let inFlow = !flows.isEmpty
         switch c {
         case UInt8(ascii: "["), UInt8(ascii: "{"): try flowStart(isMapping: c == UInt8(ascii: "{"))
-        case UInt8(ascii: "]"), UInt8(ascii: "}"): flowEnd()
+        case UInt8(ascii: "]"), UInt8(ascii: "}"): try flowEnd()
         case UInt8(ascii: ","):
             keys[keys.count - 1] = nil
             emptyForPending()
             if !flows.isEmpty { closePair() }
+            if flows.last?.isMapping == true { try node(1) }  // `{a, b}`: a value left empty
             simpleKeyAllowed = true
             advance()
         case UInt8(ascii: "-") where isBlankOrEnd(1): try blockEntry()
@@ -124,6 +129,7 @@ struct YAMLStructureScan {
         case UInt8(ascii: "!"):
             saveKey()
             simpleKeyAllowed = false
+            pendingProperty = true
             skipTag()
         case UInt8(ascii: "|") where !inFlow, UInt8(ascii: ">") where !inFlow:
             keys[keys.count - 1] = nil
@@ -167,9 +173,10 @@ struct YAMLStructureScan {
         advance()
     }
 
-    mutating func flowEnd() {
+    mutating func flowEnd() throws {
         keys[keys.count - 1] = nil
         emptyForPending()
+        if flows.last?.isMapping == true { try node(1) }
         if !flows.isEmpty {
             closePair()
             let level = flows.removeLast()
@@ -229,7 +236,7 @@ struct YAMLStructureScan {
             }
             keys[keys.count - 1] = nil
             simpleKeyAllowed = false
-            try node(1)
+            try node(2)  // the key may be only an anchor or a tag (an empty node), the value empty
         } else {
             if flows.isEmpty {
                 if indent < column {
@@ -264,6 +271,7 @@ struct YAMLStructureScan {
         } else {
             emptyForPending()
             pending = text
+            pendingProperty = true
         }
     }
 
@@ -340,13 +348,17 @@ struct YAMLStructureScan {
         try node(1)
     }
 
-    /// An anchor followed by no node anchors an empty scalar.
+    /// An anchor or tag followed by no node stands for an empty scalar.
     mutating func emptyForPending() {
+        if pendingProperty { count += 1 }
         if let name = takePending() { anchors[name] = 1 }
     }
 
     mutating func takePending() -> String? {
-        defer { pending = nil }
+        defer {
+            pending = nil
+            pendingProperty = false
+        }
         return pending
     }
 
