@@ -120,11 +120,19 @@ extension SandboxIntegration {
 
             try agent.submit("deep", HostileYAML.nested)
             try agent.submit("bomb", HostileYAML.aliasBomb)
-            for (id, limit) in [("deep", "nesting deeper than 64 levels"), ("bomb", "100000 nodes")] {
+            // A directory job whose own profile file is the bomb.
+            try agent.submit(
+                "profile", "name: profile\nprofile: ./bomb.yaml\nsteps: [{name: s, run: 'true'}]\n",
+                files: ["bomb.yaml": HostileYAML.aliasBomb])
+            let expected = [
+                ("deep", "incoming/deep.yaml:", "nesting deeper than 64 levels"),
+                ("bomb", "incoming/bomb.yaml:", "100000 nodes"), ("profile", "bomb.yaml:7:", "100000 nodes"),
+            ]
+            for (id, file, limit) in expected {
                 let r = try #require(agent.result(id), "agent log:\n\(agent.log)")
                 #expect(r["state"] as? String == "invalid", "\(r)")
                 let message = r["message"] as? String ?? ""
-                #expect(message.contains("incoming/\(id).yaml:") && message.contains(limit), "\(message)")
+                #expect(message.contains(file) && message.contains(limit), "\(message)")
             }
             #expect(agent.process?.isRunning == true, "the agent survived: \(agent.log)")
             #expect(
