@@ -68,6 +68,7 @@ public struct InFlightJournal: Sendable {
         for name in ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
         where name.hasSuffix(".json") {
             guard let data = FileManager.default.contents(atPath: directory + "/" + name),
+                (try? JSONStructureScan.check([UInt8](data), name: name, limits: .files)) != nil,
                 let r = try? dec.decode(InFlightRecord.self, from: data)
             else {
                 _ = unlink(directory + "/" + name)

@@ -122,6 +122,12 @@ struct SpoolJob: AgentJob {
             outcome = JobOutcome(
                 state: report.canceled ? .canceled : (report.exitCode == 0 ? .success : .failed),
                 exitCode: report.exitCode, message: report.failureMessage)
+        } catch let error as AirlockError where error.code == .invalidFile {
+            // A file the job brought (its profile) was rejected: the job is invalid, not the runner.
+            result.state = "invalid"
+            result.exitCode = 2
+            result.message = "\(error)"
+            outcome = JobOutcome(state: .systemFailure, exitCode: 2, message: "\(error)")
         } catch {
             result.message = "runner_system_failure: \(error)"
             outcome = JobOutcome(state: .systemFailure, message: "\(error)")

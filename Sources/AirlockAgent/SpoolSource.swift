@@ -123,7 +123,7 @@ struct SpoolResult: Codable, Sendable {
 
     var id: String
     var job: String
-    /// `success`, `failed`, `canceled` or `invalid` (the job file was rejected).
+    /// `success`, `failed`, `canceled` or `invalid` (the job file, or a profile it brought, was rejected).
     var state: String
     var exitCode: Int32?
     var message: String?

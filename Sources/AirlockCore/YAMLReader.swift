@@ -8,10 +8,15 @@ import Yams
 public enum YAMLReader {
     /// Parses `text`, naming `file` in every error.
     ///
-    /// - Throws: `AirlockError(.invalidFile)` for malformed YAML (with Yams' line and column), an
-    ///   empty document, or a mapping with a repeated key.
-    public static func parse(_ text: String, file: String) throws -> YAMLNode {
+    /// The text is first measured against `limits` (size, nesting, nodes with aliases expanded;
+    /// see `StructureLimits`), so hostile input is refused before libyaml or any walk of the tree
+    /// can run out of stack or time; the composed tree's node count is checked again.
+    ///
+    /// - Throws: `AirlockError(.invalidFile)` for input over a limit, malformed YAML (with Yams'
+    ///   line and column), an empty document, or a mapping with a repeated key.
+    public static func parse(_ text: String, file: String, limits: StructureLimits = .files) throws -> YAMLNode {
         let prepared = jsonTabsToSpaces(text)
+        try YAMLStructureScan.check(prepared, file: file, limits: limits)
         let root: Node?
         do {
             root = try Yams.compose(yaml: prepared)
@@ -26,6 +31,7 @@ public enum YAMLReader {
                 hint: "write a YAML mapping with the fields described in the README")
         }
         let node = YAMLNode(node: root, file: file, path: "")
+        try node.checkNodeCount(limits)
         try node.checkDuplicateKeys()
         return node
     }
@@ -41,8 +47,12 @@ public enum YAMLReader {
         return (try parse(text, file: name), bytes)
     }
 
-    /// Reads a whole file, turning failures into `AirlockError(.missingFile)`.
-    public static func readFile(_ path: String, displayName: String? = nil) throws -> [UInt8] {
+    /// Reads a whole file, turning failures into `AirlockError(.missingFile)`. Reads at most one
+    /// byte more than `limits.maxBytes`: a larger file (or an endless one such as `/dev/zero`)
+    /// is refused with `AirlockError(.invalidFile)`.
+    public static func readFile(
+        _ path: String, displayName: String? = nil, limits: StructureLimits = .files
+    ) throws -> [UInt8] {
         let name = displayName ?? path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
@@ -55,10 +65,20 @@ public enum YAMLReader {
         guard !isDir.boolValue else {
             throw AirlockError(.missingFile, "\(name): is a directory, not a file", hint: "name the file itself")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             throw AirlockError(.missingFile, "\(name): cannot be read", hint: "check the file's permissions")
         }
-        return [UInt8](data)
+        defer { try? handle.close() }
+        let bytes: [UInt8]
+        do {
+            bytes = [UInt8](try handle.read(upToCount: limits.maxBytes + 1) ?? Data())
+        } catch {
+            throw AirlockError(.missingFile, "\(name): cannot be read: \(error)", hint: "check the file's permissions")
+        }
+        if bytes.count > limits.maxBytes {
+            throw limits.tooLarge(file: name, at: textPosition(of: limits.maxBytes, in: bytes))
+        }
+        return bytes
     }
 
     private static func malformed(_ error: YamlError, file: String) -> AirlockError {

@@ -1,3 +1,4 @@
+import AirlockCore
 import AsyncHTTPClient
 import Foundation
 import Logging
@@ -11,8 +12,10 @@ struct Reply: Sendable {
     var body: [UInt8]
     var host: String
 
+    /// The body as a JSON object; empty when it is not one or is over the payload limits.
     var jsonObject: [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]
+        guard (try? JSONStructureScan.check(body, name: "reply", limits: .payloads)) != nil else { return [:] }
+        return (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]
     }
 
     var excerpt: String {

@@ -1,3 +1,4 @@
+import AirlockCore
 import AsyncHTTPClient
 import Foundation
 import Logging
@@ -117,6 +118,8 @@ public final class GitLabClient: Sendable {
         switch reply.status {
         case 201:
             do {
+                // Depth, size and value count first: a decoder recurses once per level.
+                try JSONStructureScan.check(reply.body, name: "job payload", limits: .payloads)
                 let payload = try JSONDecoder().decode(GitLabJobPayload.self, from: Data(reply.body))
                 return .job(payload, raw: reply.body)
             } catch {
@@ -144,8 +147,13 @@ public final class GitLabClient: Sendable {
     /// one trace line saying why, then `state=failed`, `runner_system_failure`. Otherwise GitLab
     /// would wait for it until it times out. Best effort; returns true when GitLab accepted it.
     private func failUndecodableJob(_ raw: [UInt8], reason: String) async -> Bool {
-        let object = (try? JSONSerialization.jsonObject(with: Data(raw))) as? [String: Any]
-        guard let id = object?["id"] as? Int, let token = object?["token"] as? String else { return false }
+        // Read only the two top-level fields: the payload may be too deep to parse whole.
+        let fields = JSONStructureScan.topLevelValues(raw, names: ["id", "token"])
+        guard let id = fields["id"].flatMap({ Int(String(decoding: $0, as: UTF8.self)) }),
+            let literal = fields["token"],
+            let token = (try? JSONSerialization.jsonObject(with: Data(literal), options: .fragmentsAllowed))
+                as? String
+        else { return false }
         // Commit it first (two-phase job commit: a pending job takes no trace).
         _ = try? await send(.PUT, "/api/v4/jobs/\(id)", json: ["token": token, "state": "running"])
         let line = Array("ERROR: Airlock cannot read this job (\(reason)); failing it.\n".utf8)
@@ -166,6 +174,7 @@ public final class GitLabClient: Sendable {
     }
 
     private func describe(_ error: any Error) -> String {
+        if let error = error as? AirlockError { return error.message }
         guard let error = error as? DecodingError else { return "\(error)" }
         switch error {
         case .keyNotFound(let key, let context):

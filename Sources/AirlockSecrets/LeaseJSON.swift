@@ -1,3 +1,4 @@
+import AirlockCore
 import Foundation
 
 /// JSON encoding shared by the lease journal and the access record: one object per line,
@@ -45,7 +46,13 @@ enum LeaseJSON {
         var values: [T] = []
         var skipped = 0
         for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: true) {
-            if let v = try? decoder.decode(T.self, from: Data(line)) { values.append(v) } else { skipped += 1 }
+            if (try? JSONStructureScan.check(Array(line), name: "journal", limits: .files)) != nil,
+                let v = try? decoder.decode(T.self, from: Data(line))
+            {
+                values.append(v)
+            } else {
+                skipped += 1
+            }
         }
         return (values, skipped)
     }
