@@ -127,6 +127,7 @@ public final class TreeCopier {
             throw OSError("fstat", relative, errno: EINVAL, hint: "not a regular file")
         }
         let output = try destination.open(newName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
+        _ = posix_fadvise(input.raw, 0, 0, POSIX_FADV_SEQUENTIAL)
         try copyData(from: input, to: output, size: Int64(fst.st_size), relative: relative)
         var kept = fst
         kept.st_mtim = st.st_mtim
@@ -145,19 +146,23 @@ public final class TreeCopier {
     /// Copy the data extents of `input` (holes are skipped and recreated by the final truncate).
     private func copyData(from input: OwnedFD, to output: OwnedFD, size: Int64, relative: String) throws {
         var offset: Int64 = 0
+        var end: Int64 = 0  // where the written data ends
         while offset < size {
             let data = airlock_seek_data(input.raw, offset)
             if data < 0 {
                 if airlock_errno() == ENXIO { break }
                 try copyRange(input, output, from: offset, count: size - offset, relative: relative)
+                end = size
                 break
             }
             var hole = airlock_seek_hole(input.raw, data)
-            if hole < 0 { hole = size }
+            if hole < 0 || hole > size { hole = size }
             try copyRange(input, output, from: data, count: hole - data, relative: relative)
             offset = hole
+            end = hole
         }
-        if ftruncate(output.raw, off_t(size)) != 0 { throw OSError("ftruncate", relative) }
+        // A trailing hole: extend to the size (a file that ends in data needs no truncate).
+        if end < size, ftruncate(output.raw, off_t(size)) != 0 { throw OSError("ftruncate", relative) }
     }
 
     private func copyRange(_ input: OwnedFD, _ output: OwnedFD, from start: Int64, count: Int64, relative: String)

@@ -2,7 +2,8 @@ import AirlockSandbox
 import Foundation
 
 /// Output collection against `cp -a` of the same tree: 1,000 files of 1 MiB (1 GiB), page cache
-/// warm, 5 runs each, interleaved. Both copy from one workspace directory into a fresh directory
+/// warm, 7 runs each, interleaved, each after a `sync` (writeback of the previous run is not
+/// counted against the next). Both copy from one workspace directory into a fresh directory
 /// on the same file system; the copies are removed between runs (not timed).
 func runOutputBench(scratch: String) {
     let root = scratch + "/output-bench"
@@ -18,10 +19,11 @@ func runOutputBench(scratch: String) {
     let collector = OutputCollector(jobFile: "bench.yaml")
     var ours: [Double] = []
     var cp: [Double] = []
-    for i in 0..<5 {
+    for i in 0..<7 {
         for airlock in (i % 2 == 0 ? [true, false] : [false, true]) {
             let dst = root + "/out-\(i)-\(airlock)"
             try? FileManager.default.createDirectory(atPath: dst, withIntermediateDirectories: true)
+            _ = spawnAndWait(["/bin/sync"])  // no earlier run's writeback in this one's time
             let t0 = now()
             if airlock {
                 do { _ = try collector.collect(patterns: ["tree"], workspace: ws, to: dst) } catch {
@@ -37,7 +39,9 @@ func runOutputBench(scratch: String) {
     }
     let mib = 1024.0
     print("")
-    print("## Output collection: 1,000 files × 1 MiB (1 GiB), 5 runs each, interleaved (page cache warm)")
+    print(
+        "## Output collection: 1,000 files × 1 MiB (1 GiB), 7 runs each, interleaved, page cache warm, `sync` before each"
+    )
     print("")
     print("| peer | median | throughput |")
     print("|---|---|---|")
