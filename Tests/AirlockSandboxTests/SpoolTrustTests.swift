@@ -5,12 +5,18 @@ extension SandboxIntegration {
     /// The spool's trust boundary: whoever writes `incoming/` chooses the job, not its sandbox.
     @Suite("agent: spool trust boundary (root)", .serialized)
     struct SpoolTrust {
-        @Test("H3: a spool job directory's own default.yaml does not apply; other profiles and secrets need the config")
-        func spoolJobsCannotChooseTheirSandbox() throws {
+        /// A state directory whose embedded store holds the secret `tok`.
+        static func stateWithSecret() throws -> TestState {
             let state = TestState()
             let put = try Run.capture(
                 [Host.airlock, "secrets", "put", "tok", "--from-file", "/etc/hostname"], env: state.env)
             #expect(put.status == 0, "\(put.stderr)")
+            return state
+        }
+
+        @Test("H3: a spool job directory's own default.yaml does not apply; other profiles and secrets need the config")
+        func spoolJobsCannotChooseTheirSandbox() throws {
+            let state = try Self.stateWithSecret()
             let agent = SpoolAgent(state: state)
             try agent.start()
             defer { agent.stop() }
@@ -59,10 +65,7 @@ extension SandboxIntegration {
 
         @Test("control: what the agent's config allows, a spool job may use")
         func allowedProfileAndSecret() throws {
-            let state = TestState()
-            let put = try Run.capture(
-                [Host.airlock, "secrets", "put", "tok", "--from-file", "/etc/hostname"], env: state.env)
-            #expect(put.status == 0, "\(put.stderr)")
+            let state = try Self.stateWithSecret()
             let agent = SpoolAgent(state: state)
             try agent.start(["--spool-profile", "default", "--spool-profile", "strict", "--spool-secret", "tok"])
             defer { agent.stop() }
