@@ -146,7 +146,7 @@ public struct OutputCollector: Sendable {
                 hint: "outputs must have printable names")
         }
         for secret in forbidden where secret.count > 0 {
-            let hit = secret.withBytes { s in bytes.count >= s.count && contains(bytes, s) }
+            let hit = secret.withBytes { bytes.firstRange(of: $0) != nil }
             if hit {
                 throw AirlockError(
                     .init("job.output-secret"),
@@ -176,15 +176,7 @@ public struct OutputCollector: Sendable {
     private func isPrintable(_ s: String) -> Bool {
         !s.utf8.contains { $0 < 0x20 || $0 == 0x7F }
             && !forbidden.contains { v in
-                v.withBytes { contains(Array(s.utf8), $0) }
+                v.withBytes { Array(s.utf8).firstRange(of: $0) != nil }
             }
-    }
-
-    private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, haystack.count >= needle.count else { return false }
-        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
-            if haystack[i..<(i + needle.count)].elementsEqual(needle) { return true }
-        }
-        return false
     }
 }
