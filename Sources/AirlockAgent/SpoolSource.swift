@@ -98,7 +98,8 @@ public final class SpoolSource: JobSource, @unchecked Sendable {
         enc.keyEncodingStrategy = .convertToSnakeCase
         enc.dateEncodingStrategy = .iso8601
         if let data = try? enc.encode(result) {
-            _ = FileManager.default.createFile(atPath: partial + "/result.json", contents: data + Data("\n".utf8))
+            try? PrivateFile.createNew(
+                partial + "/result.json", contents: Array(data) + [0x0A], mode: 0o644, sync: false)
         }
         var final = "\(done)/\(id)"
         var n = 2

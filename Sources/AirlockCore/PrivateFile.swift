@@ -36,10 +36,12 @@ public enum PrivateFile {
         guard chmod(path, mode) == 0 else { throw failure("chmod", path, errno) }
     }
 
-    /// Creates `path` (which must not exist) with `mode`, writes `contents` and fsyncs.
+    /// Creates `path` (which must not exist) with `mode`, writes `contents` and fsyncs (unless
+    /// `sync` is false: for files inside a directory that is published by a rename later).
     /// On failure the partial file is removed. Throws with `errno == EEXIST` distinguishable via
-    /// `exists`.
-    public static func createNew(_ path: String, contents: [UInt8], mode: mode_t = 0o600) throws {
+    /// `exists`. One inode, no temporary name: unlike `FileManager.createFile`, which writes a
+    /// temporary file and renames it (a second inode allocation per file on the agent's hot path).
+    public static func createNew(_ path: String, contents: [UInt8], mode: mode_t = 0o600, sync: Bool = true) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw failure("create", path, errno) }
         var ok = false
@@ -50,7 +52,7 @@ public enum PrivateFile {
         // The umask can only clear bits; make the mode exact.
         guard fchmod(fd, mode) == 0 else { throw failure("chmod", path, errno) }
         try writeAll(fd, contents, path: path)
-        guard fsync(fd) == 0 else { throw failure("fsync", path, errno) }
+        guard !sync || fsync(fd) == 0 else { throw failure("fsync", path, errno) }
         ok = true
     }
 

@@ -74,12 +74,11 @@ public final class LogSink: @unchecked Sendable {
             JobStream(source: .stdout, readEnd: outRead, filter: makeFilter?()),
             JobStream(source: .stderr, readEnd: errRead, filter: makeFilter?()),
         ]
-        guard FileManager.default.createFile(atPath: logPath, contents: nil, attributes: [.posixPermissions: 0o644]),
-            let fh = FileHandle(forWritingAtPath: logPath)
-        else {
-            throw OSError("open", logPath)
-        }
-        file = fh
+        // One open, no temporary file and rename (FileManager.createFile's way).
+        let fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw OSError("open", logPath) }
+        _ = fchmod(fd, 0o644)
+        file = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         self.console = console
         self.limit = limit
         for s in streams { _ = fcntl(s.readEnd.raw, F_SETFL, fcntl(s.readEnd.raw, F_GETFL) | O_NONBLOCK) }

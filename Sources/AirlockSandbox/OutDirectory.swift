@@ -53,7 +53,7 @@ public final class OutDirectory: @unchecked Sendable {
                     .usage, "cannot create the output directory \(final): \(OSError("mkdir", final))",
                     hint: "choose a writable directory with --out")
             }
-            _ = FileManager.default.createFile(atPath: final + "/" + marker, contents: Data())
+            try? PrivateFile.createNew(final + "/" + marker, contents: [], mode: 0o644, sync: false)
             return OutDirectory(path: final, staging: final, parent: parent, created: empty == nil)
         }
         removeStale(parent: parent, name: name)
@@ -65,7 +65,7 @@ public final class OutDirectory: @unchecked Sendable {
         }
         let staging = String(cString: p)
         _ = chmod(staging, 0o755)
-        _ = FileManager.default.createFile(atPath: staging + "/" + marker, contents: Data())
+        try? PrivateFile.createNew(staging + "/" + marker, contents: [], mode: 0o644, sync: false)
         return OutDirectory(path: final, staging: staging, parent: parent, created: false)
     }
 
