@@ -82,13 +82,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
-        // ── sandbox runtime ───────────────────────────────────────────────────
+        // ── launch runtime ────────────────────────────────────────────────────
+        // A resolved launch plan → a running, supervised, torn-down sandbox. No secrets, no
+        // provenance: those belong to the job layer.
         .target(
             name: "AirlockSandbox",
             dependencies: [
-                "AirlockOS", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "AirlockOS", "AirlockCore", "AirlockProfile",
                 .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // ── job layer ─────────────────────────────────────────────────────────
+        // The JobPipeline and its stages: materials, secret delivery, step scheduler, outputs,
+        // attestation, teardown.
+        .target(
+            name: "AirlockJob",
+            dependencies: [
+                "AirlockSandbox", "AirlockOS", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
         // ── agent ─────────────────────────────────────────────────────────────
@@ -97,8 +108,8 @@ let package = Package(
         .target(
             name: "AirlockAgent",
             dependencies: [
-                "AirlockSandbox", "AirlockOS", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
-                "AirlockGitLab",
+                "AirlockJob", "AirlockSandbox", "AirlockOS", "AirlockCore", "AirlockProfile", "AirlockProvenance",
+                "AirlockSecrets", "AirlockGitLab",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -111,7 +122,7 @@ let package = Package(
         .target(
             name: "AirlockCLI",
             dependencies: [
-                "AirlockSandbox", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
+                "AirlockJob", "AirlockSandbox", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
                 "AirlockVault", "AirlockAgent", "AirlockGitLab",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -122,7 +133,8 @@ let package = Package(
         .executableTarget(
             name: "airlock-bench",
             dependencies: [
-                "AirlockSandbox", "AirlockProfile", "AirlockOS", "AirlockCore", "AirlockSecrets", "AirlockVault",
+                "AirlockJob", "AirlockSandbox", "AirlockProfile", "AirlockOS", "AirlockCore", "AirlockSecrets",
+                "AirlockVault",
             ]),
 
         // ── tests ─────────────────────────────────────────────────────────────
@@ -143,6 +155,8 @@ let package = Package(
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
         .testTarget(name: "AirlockProfileTests", dependencies: ["AirlockProfile", "AirlockCore"]),
         .testTarget(name: "AirlockOSTests", dependencies: ["AirlockOS"]),
+        .testTarget(
+            name: "AirlockJobTests", dependencies: ["AirlockJob", "AirlockSandbox", "AirlockProfile", "AirlockCore"]),
         .testTarget(name: "AirlockSecretsTests", dependencies: ["AirlockSecrets", "AirlockCore"]),
         .testTarget(name: "AirlockVaultTests", dependencies: ["AirlockVault", "AirlockSecrets", "AirlockCore"]),
         .testTarget(
@@ -150,12 +164,14 @@ let package = Package(
             exclude: ["verify_dsse.py"]),
         .testTarget(
             name: "AirlockAgentTests",
-            dependencies: ["AirlockAgent", "AirlockSandbox", "AirlockCore", "AirlockCLI", "AirlockGitLab"]),
+            dependencies: [
+                "AirlockAgent", "AirlockJob", "AirlockSandbox", "AirlockCore", "AirlockCLI", "AirlockGitLab",
+            ]),
         .testTarget(
             name: "AirlockSandboxTests",
             dependencies: [
-                "AirlockSandbox", "AirlockCLI", "AirlockOS", "AirlockProfile", "AirlockCore", "AirlockProvenance",
-                "AirlockAgent", "AirlockGitLab", "GitLabTestCoordinator",
+                "AirlockSandbox", "AirlockJob", "AirlockCLI", "AirlockOS", "AirlockProfile", "AirlockCore",
+                "AirlockProvenance", "AirlockSecrets", "AirlockAgent", "AirlockGitLab", "GitLabTestCoordinator",
             ],
             exclude: []),
     ],
