@@ -137,8 +137,7 @@ public final class Sandbox: @unchecked Sendable {
         DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [active] in active.forEach { $0.killHelper() } }
     }
 
-    func rlimits(_ l: SandboxSpec.Limits, rlimitsOnly: Bool) -> [(resource: Int32, soft: UInt64, hard: UInt64)]
-    {
+    func rlimits(_ l: SandboxSpec.Limits, rlimitsOnly: Bool) -> [(resource: Int32, soft: UInt64, hard: UInt64)] {
         var out: [(Int32, UInt64, UInt64)] = [(7 /* RLIMIT_NOFILE */, l.nofile, l.nofile)]
         if rlimitsOnly {
             // Weaker stand-ins: address space per process, processes per (host) uid.
