@@ -39,7 +39,9 @@ enum ArtifactArchive {
                 at: URL(fileURLWithPath: staging), to: URL(fileURLWithPath: zipPath), shouldKeepParent: false,
                 compressionMethod: .deflate)
         } catch {
-            throw AirlockError(.init("gitlab.artifacts"), "cannot build the artifacts archive \(zipPath): \(error)")
+            throw AirlockError(
+                .gitlabArtifacts, "cannot build the artifacts archive \(zipPath): \(error)",
+                hint: "check free space in the agent's state directory")
         }
         return zipPath
     }

@@ -210,7 +210,3 @@ public func randomHex(_ count: Int) -> String {
     return String(decoding: out, as: UTF8.self)
 }
 
-extension AirlockError.Code {
-    /// A private state file or directory could not be created, read or written.
-    public static let privateFile: Self = "private-file"
-}

@@ -36,7 +36,9 @@ public struct Materials {
         if !paths.isEmpty {
             let source: ConfinedDirectory
             do { source = try ConfinedDirectory.open(jobDir) } catch {
-                throw AirlockError(.missingFile, "\(jobFile): cannot open the job's directory \(jobDir): \(error)")
+                throw AirlockError(
+                    .missingFile, "\(jobFile): cannot open the job's directory \(jobDir): \(error)",
+                    hint: "the job file's directory must be readable by the runner")
             }
             for (input, rel) in zip(job.inputs, paths) {
                 do {
@@ -94,7 +96,9 @@ public struct Materials {
                 .invalidFile, "\(jobFile): input '\(input)' overlaps an earlier input",
                 hint: "list each file or directory once")
         default:
-            return AirlockError(.sandboxSetup, "cannot copy input '\(input)' into the workspace: \(e)")
+            return AirlockError(
+                .sandboxSetup, "cannot copy input '\(input)' into the workspace: \(e)",
+                hint: "check the input's permissions, and the workspace limit for its size")
         }
     }
 

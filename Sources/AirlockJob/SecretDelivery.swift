@@ -53,7 +53,7 @@ public struct SecretDelivery {
         self.mask = mask
         if let envSecret = requests.first(where: { $0.delivery == .env }), !profile.allowSecretEnv {
             throw AirlockError(
-                .init("secrets.env-not-allowed"),
+                .secretEnvNotAllowed,
                 "\(jobFile): secret '\(envSecret.name)' asks for delivery: env, which profile '\(profile.name)' does not allow",
                 hint:
                     "use the default file delivery (/run/secrets/\(envSecret.name)), or a profile with `secrets: {allowEnv: true}`"
@@ -66,7 +66,7 @@ public struct SecretDelivery {
         if requests.isEmpty { return try body(Delivered(hidden: mask)) }
         guard let context else {
             throw AirlockError(
-                .init("secrets.no-broker"), "\(jobFile): the job declares secrets but no secret broker is configured",
+                .secretNoBroker, "\(jobFile): the job declares secrets but no secret broker is configured",
                 hint:
                     "`airlock run` uses the embedded store (`airlock secrets put NAME`) and OpenBao when AIRLOCK_VAULT_ADDR is set"
             )
@@ -85,7 +85,7 @@ public struct SecretDelivery {
             let text = try s.value.withBytes { bytes -> String in
                 guard !bytes.contains(0), let t = String(bytes: bytes, encoding: .utf8) else {
                     throw AirlockError(
-                        .init("secrets.binary"), "secret '\(s.request.name)' is not UTF-8 text without NUL bytes",
+                        .secretBinary, "secret '\(s.request.name)' is not UTF-8 text without NUL bytes",
                         hint: "store binary secrets base64-encoded and decode them in the job")
                 }
                 return t

@@ -152,7 +152,7 @@ public final class Sandbox: @unchecked Sendable {
         let object = r.detail.isEmpty ? "" : " '\(r.detail)'"
         if stage == .exec {
             return AirlockError(
-                .init("sandbox.exec"),
+                .sandboxExec,
                 "cannot run\(object) in the sandbox: \(reason) (\(Errno.name(r.errno)))",
                 hint: stage.hint(errno: r.errno, detail: r.detail))
         }
