@@ -209,4 +209,3 @@ public func randomHex(_ count: Int) -> String {
     }
     return String(decoding: out, as: UTF8.self)
 }
-

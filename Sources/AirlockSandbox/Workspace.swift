@@ -37,9 +37,7 @@ public final class Workspace: @unchecked Sendable {
                 ws.remove()
                 throw AirlockError(
                     .sandboxSetup, "cannot make the job's workspace file system: \(error)",
-                    hint:
-                        "lower `limits.workspace` (profile) or `resources.workspace` (job), or free memory: the workspace is a tmpfs"
-                )
+                    hint: "lower the profile's limits.workspace or the job's resources.workspace, or free memory")
             }
         }
         if lchown(ws.path, identity.hostJobUID, identity.hostJobGID) != 0 {
