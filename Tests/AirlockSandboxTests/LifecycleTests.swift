@@ -47,10 +47,11 @@ extension SandboxIntegration {
     @Test("SIGINT to airlock is forwarded to the job, which can exit cleanly; nothing is left")
     func interrupt() throws {
         let s = TestState()
-        let (p, _) = try background(
-            ["--", "/bin/sh", "-c", "trap 'echo got-int; exit 42' INT; while :; do sleep 0.1; done"], state: s)
-        #expect(waitForSandboxProcess())
-        usleep(300_000)
+        let (p, out) = try background(
+            ["--", "/bin/sh", "-c", "trap 'echo got-int; exit 42' INT; echo trap-set; while :; do sleep 0.1; done"],
+            state: s)
+        // Readiness: the job says when its trap is in place.
+        #expect(readUntil(out.fileHandleForReading, line: "trap-set").contains("trap-set"))
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
         #expect(p.terminationStatus == 42, "status \(p.terminationStatus)")

@@ -116,11 +116,11 @@ extension SandboxIntegration {
             p.standardOutput = o
             p.standardError = FileHandle(forWritingAtPath: "/dev/null")
             try p.run()
-            #expect(waitForSandboxProcess())
-            usleep(500_000)
+            // Readiness: the job printed its credentials and is in its last command.
+            var text = readUntil(o.fileHandleForReading, line: "dbcreds ")
             kill(p.processIdentifier, signal)
             p.waitUntilExit()
-            let text = String(decoding: o.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            text += String(decoding: o.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             return (RunResult(status: p.terminationStatus, stdout: text, stderr: ""), out)
         }
         return (try Run.capture([Host.airlock, "run", job, "--out", out], env: env, cwd: Host.repoRoot), out)

@@ -49,7 +49,17 @@ extension SandboxIntegration {
                         .init(name: "cleanup", run: "echo cleanup-ran", when: .always),
                     ])
                 let control = JobControl()
-                DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { control.cancel(how) }
+                // Readiness: cancel once the job's log shows the script running.
+                let logFile = s.dir + "/out-\(how)/cancel.log"
+                Thread.detachNewThread {
+                    let end = Date().addingTimeInterval(30)
+                    while Date() < end,
+                        !((try? String(contentsOfFile: logFile, encoding: .utf8))?.contains("started\n") ?? false)
+                    {
+                        usleep(10_000)
+                    }
+                    control.cancel(how)
+                }
                 let t0 = Date()
                 let report = try r.run(
                     job: job, profile: profile, outDir: s.dir + "/out-\(how)", console: nil, control: control)

@@ -170,3 +170,15 @@ enum Leftovers {
         #expect(mounts().isEmpty, "mounts left: \(mounts())", sourceLocation: sourceLocation)
     }
 }
+
+/// Reads `handle` until what was read contains `marker` followed by a line end (or EOF): a
+/// readiness handshake with a job that prints `marker` once it is where the test needs it.
+func readUntil(_ handle: FileHandle, line marker: String) -> String {
+    var text = ""
+    while true {
+        if let r = text.range(of: marker), text[r.upperBound...].contains("\n") { return text }
+        let chunk = handle.availableData
+        if chunk.isEmpty { return text }
+        text += String(decoding: chunk, as: UTF8.self)
+    }
+}
