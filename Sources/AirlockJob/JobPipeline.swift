@@ -131,7 +131,7 @@ public struct JobPipeline: Sendable {
         let control = r.control
         var scheduler = StepScheduler(
             steps: job.steps, limits: limits, deadline: deadline, clock: clock,
-            cancellation: { control?.cancellation }, note: { sink.note($0) })
+            cleanupGrace: sandbox.grace.cleanupStep, cancellation: { control?.cancellation }, note: { sink.note($0) })
         var steps = try withExtendedLifetime(devnull) { try scheduler.run(launcher) }
 
         var collected = Outputs.Collected()

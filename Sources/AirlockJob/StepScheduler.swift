@@ -39,8 +39,8 @@ public struct StepScheduler {
     }
 
     /// The limit for a clean-up step that starts after the job's deadline (GitLab's default
-    /// `after_script` timeout).
-    public static let cleanupGrace: Double = 300
+    /// `after_script` timeout), unless the sandbox's `GracePeriods` say otherwise.
+    public static let cleanupGrace: Double = GracePeriods.standard.cleanupStep
 
     public let steps: [Job.Step]
     /// The job's limits (`timeout` is the job's; memory and pids name failures).
@@ -48,6 +48,8 @@ public struct StepScheduler {
     /// When the job's time is up, on `clock`; nil for no job timeout.
     public let deadline: Double?
     let clock: () -> Double
+    /// The limit of a clean-up step that starts after the deadline.
+    let cleanupGrace: Double
     let cancellation: () -> JobControl.Cancellation?
     /// Runner lines for the log (`==> …`).
     let note: (String) -> Void
@@ -57,8 +59,10 @@ public struct StepScheduler {
 
     public init(
         steps: [Job.Step], limits: ResourceLimits, deadline: Double?, clock: @escaping () -> Double,
+        cleanupGrace: Double = StepScheduler.cleanupGrace,
         cancellation: @escaping () -> JobControl.Cancellation?, note: @escaping (String) -> Void
     ) {
+        self.cleanupGrace = cleanupGrace
         self.steps = steps
         self.limits = limits
         self.deadline = deadline
@@ -108,7 +112,7 @@ public struct StepScheduler {
                     continue
                 }
                 // Clean-up steps still run after the deadline, with their own limit.
-                timeout = left > 0 ? left : (step.timeout ?? Self.cleanupGrace)
+                timeout = left > 0 ? left : (step.timeout ?? cleanupGrace)
             }
             if let t = step.timeout { timeout = min(timeout ?? t, t) }
             return StepLaunch(index: i, count: steps.count, step: step, timeout: timeout, cleanup: cleanup)

@@ -66,3 +66,20 @@ public struct ResourceLimits: Hashable, Sendable {
         return l
     }
 }
+
+/// How long teardown waits at each step before it escalates: data, not literals in the code.
+public struct GracePeriods: Hashable, Sendable {
+    /// After the sandbox was killed (timeout, abort, shutdown): how long its helper may take to
+    /// report and exit before it is killed too.
+    public var helperExit: Double
+    /// A clean-up step (`when: always`/`on_failure`, GitLab's `after_script`) that starts after
+    /// the job's deadline runs with this limit (GitLab's default `after_script` timeout).
+    public var cleanupStep: Double
+
+    public init(helperExit: Double = 2, cleanupStep: Double = 300) {
+        self.helperExit = helperExit
+        self.cleanupStep = cleanupStep
+    }
+
+    public static let standard = GracePeriods()
+}

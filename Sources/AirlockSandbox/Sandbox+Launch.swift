@@ -154,17 +154,19 @@ extension Sandbox {
     }
 
     /// The wall-clock limit kills the whole tree: the cgroup, and the helper (whose death takes
-    /// the sandbox's pid namespace with it); a helper still there 2 s later is killed too.
+    /// the sandbox's pid namespace with it); a helper still there `grace.helperExit` later is
+    /// killed too.
     func armTimeout(_ seconds: Double, helper: HelperProcess, cgroup: JobCgroup?, flag: ManagedFlag)
         -> DispatchSourceTimer
     {
         let tm = DispatchSource.makeTimerSource(queue: .global())
         tm.schedule(deadline: .now() + seconds)
+        let helperGrace = grace.helperExit
         tm.setEventHandler { [active] in
             flag.set()
             helper.killSandbox()
             cgroup?.killAll()
-            DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
+            DispatchQueue.global().asyncAfter(deadline: .now() + helperGrace) {
                 if active.contains(helper) { helper.killHelper() }
             }
         }

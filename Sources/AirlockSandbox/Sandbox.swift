@@ -15,13 +15,19 @@ public final class Sandbox: @unchecked Sendable {
     public let programs = SeccompProgramCache()
     let plans = MountPlanCache()
     public var logger: Logger
+    /// How long teardown waits before escalating (`GracePeriods`).
+    public let grace: GracePeriods
     let cgroupHost: Result<CgroupHost, OSError>
     let active = ActiveSandboxes()
     /// `AIRLOCK_TRACE_TIMING=1` prints per-phase launch timings to stderr.
     static let traceTiming = ProcessInfo.processInfo.environment["AIRLOCK_TRACE_TIMING"] == "1"
 
-    public init(state: StateDirectory, helperPath: String, logger: Logger = Logger(label: "airlock.sandbox")) {
+    public init(
+        state: StateDirectory, helperPath: String, logger: Logger = Logger(label: "airlock.sandbox"),
+        grace: GracePeriods = .standard
+    ) {
         self.state = state
+        self.grace = grace
         self.helperPath = helperPath
         self.logger = logger
         do {
@@ -132,10 +138,13 @@ public final class Sandbox: @unchecked Sendable {
     /// Forward a signal (SIGINT, SIGTERM…) to every running sandbox's job.
     public func signalAll(_ sig: Int32) { active.forEach { $0.signal(sig) } }
 
-    /// Kill every running sandbox now; helpers that do not exit within 2 s are killed too.
+    /// Kill every running sandbox now; helpers that do not exit within `grace.helperExit` are
+    /// killed too.
     public func killAll() {
         active.forEach { $0.killSandbox() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [active] in active.forEach { $0.killHelper() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + grace.helperExit) { [active] in
+            active.forEach { $0.killHelper() }
+        }
     }
 
     func rlimits(_ l: SandboxSpec.Limits, rlimitsOnly: Bool) -> [(resource: Int32, soft: UInt64, hard: UInt64)] {
