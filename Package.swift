@@ -32,9 +32,6 @@ let package = Package(
         .systemLibrary(
             name: "CSeccomp", pkgConfig: "libseccomp",
             providers: [.apt(["libseccomp-dev"])]),
-        .systemLibrary(
-            name: "CCap", pkgConfig: "libcap",
-            providers: [.apt(["libcap-dev"])]),
         .target(name: "CAirlockShims"),
         // The single-threaded launcher that does all namespace work. Plain C, no Swift runtime
         // between fork and exec. `make helper` also builds it with cc (faster start-up).
@@ -43,9 +40,9 @@ let package = Package(
         // ── OS ────────────────────────────────────────────────────────────────
         .target(
             name: "AirlockOS",
-            dependencies: ["CSeccomp", "CCap", "CAirlockShims"]),
+            dependencies: ["CSeccomp", "CAirlockShims", "AirlockCore"]),
 
-        // ── pure domain ───────────────────────────────────────────────────────
+        // ── core and domain ───────────────────────────────────────────────────
         .target(
             name: "AirlockCore",
             dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -55,18 +52,21 @@ let package = Package(
         // in-toto statements, SLSA provenance, DSSE signing, SPDX SBOMs, verification.
         .target(
             name: "AirlockProvenance",
-            dependencies: ["AirlockCore", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["AirlockCore", "AirlockOS", .product(name: "Crypto", package: "swift-crypto")]),
 
         // Secrets: job syntax, brokers, the embedded encrypted store, leases, masking.
         .target(
             name: "AirlockSecrets",
-            dependencies: ["AirlockCore", .product(name: "Crypto", package: "swift-crypto")]),
-        // The OpenBao / Vault broker: the only module that imports AsyncHTTPClient.
+            dependencies: ["AirlockCore", "AirlockOS", .product(name: "Crypto", package: "swift-crypto")]),
+        // ── adapters ──────────────────────────────────────────────────────────
+        // The OpenBao / Vault broker, over AsyncHTTPClient.
         .target(
             name: "AirlockVault",
             dependencies: [
                 "AirlockSecrets", "AirlockCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
 
         // The GitLab runner protocol: job requests, trace streaming, job updates, artifacts.
@@ -91,7 +91,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
-        // ── agent ─────────────────────────────────────────────────────────────
+        // ── orchestration ─────────────────────────────────────────────────────
         // The long-running runner agent: job sources (spool, GitLab), concurrency, in-flight
         // journal and crash recovery, metrics.
         .target(

@@ -1,5 +1,6 @@
 import AirlockCore
 import AirlockGitLab
+import AirlockOS
 import AirlockSandbox
 import AirlockSecrets
 import Foundation

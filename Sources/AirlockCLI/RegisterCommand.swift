@@ -100,7 +100,7 @@ struct RegisterCommand: ParsableCommand {
             cfg.gitlab = .init(url: url, token: runnerToken, systemID: systemID)
             try FileManager.default.createDirectory(
                 atPath: (config as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try PrivateFile.replace(config, contents: Array(cfg.yaml().utf8))
+            try cfg.write(to: config)
             info(
                 "runner verified; config written to \(config) (mode 0600). Start it with: airlock agent --config \(config)"
             )
