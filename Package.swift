@@ -131,9 +131,14 @@ let package = Package(
             name: "GitLabTestCoordinator",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Support/GitLabTestCoordinator"),
+        // What the sandbox and agent integration tests share: driving the real `airlock` binary,
+        // per-test state directories, the host leftover checks, and `.hostExclusive`.
+        .target(name: "AirlockTestSupport", path: "Tests/Support/AirlockTestSupport"),
         .testTarget(
             name: "AirlockGitLabTests",
             dependencies: [
@@ -150,14 +155,15 @@ let package = Package(
             exclude: ["verify_dsse.py"]),
         .testTarget(
             name: "AirlockAgentTests",
-            dependencies: ["AirlockAgent", "AirlockSandbox", "AirlockCore", "AirlockCLI", "AirlockGitLab"]),
+            dependencies: [
+                "AirlockAgent", "AirlockSandbox", "AirlockCore", "AirlockCLI", "AirlockGitLab", "AirlockProvenance",
+                "GitLabTestCoordinator", "AirlockTestSupport", .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "AirlockSandboxTests",
             dependencies: [
-                "AirlockSandbox", "AirlockCLI", "AirlockOS", "AirlockProfile", "AirlockCore", "AirlockProvenance",
-                "AirlockAgent", "AirlockGitLab", "GitLabTestCoordinator",
-            ],
-            exclude: []),
+                "AirlockSandbox", "AirlockCLI", "AirlockOS", "AirlockProfile", "AirlockCore", "AirlockTestSupport",
+            ]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,6 +2,7 @@ import AirlockCore
 import AirlockOS
 import AirlockProfile
 import AirlockSandbox
+import AirlockTestSupport
 import Foundation
 import Testing
 
