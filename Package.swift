@@ -1,12 +1,22 @@
 // swift-tools-version:6.0
 // Airlock — a sandboxed, ephemeral build runner for Linux.
 //
-// Layers (dependencies point one way, see README "Architecture"):
-//   C boundary : CSeccomp, CCap (system libraries), CAirlockShims (small C), airlock-helper (C exe)
-//   OS         : AirlockOS            — the only Swift module that imports the C targets
-//   domain     : AirlockCore, AirlockProfile — pure, testable as any user
-//   runtime    : AirlockSandbox       — plan → running, supervised, torn-down sandbox
-//   CLI        : AirlockCLI, airlock  — one command type per verb
+// Layers, lowest first; dependencies point one way (down). Layers.txt is the table of allowed
+// edges and `make lint` (scripts/check-layers) fails on an import or a dependency it does not
+// allow. See also README "Code layout".
+//   c             : CSeccomp (libseccomp), CAirlockShims (small C), airlock-helper (C executable)
+//   core          : AirlockCore          — AirlockError, the job model, YAML; pure, testable as any user
+//   os            : AirlockOS            — the only Swift module that imports the C targets: seccomp,
+//                                          cgroups, the helper, the fd-confined file module, PrivateFile
+//   domain        : AirlockProfile (pure), AirlockProvenance, AirlockSecrets — the last two keep
+//                   private state files (keys, the store, the lease journal) through AirlockOS
+//   adapters      : AirlockVault (OpenBao), AirlockGitLab (GitLab's runner API) — over HTTP
+//   runtime       : AirlockSandbox       — launch plan → running, supervised, torn-down sandbox
+//   job           : AirlockJob (planned) — the JobPipeline and its stages
+//   orchestration : AirlockAgent         — job sources, concurrency, journal, metrics
+//   cli           : AirlockCLI, airlock  — one command type per verb; no AirlockOS
+//   tools         : airlock-bench        — `make bench`
+//   test support  : GitLabTestCoordinator, AirlockTestSupport (Tests/Support)
 import PackageDescription
 
 let package = Package(
@@ -146,6 +156,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
+        // Checks of the repository itself: scripts/check-layers against the real tree and planted faults.
+        .testTarget(name: "RepoChecksTests"),
         .testTarget(name: "AirlockProfileTests", dependencies: ["AirlockProfile", "AirlockCore"]),
         .testTarget(name: "AirlockOSTests", dependencies: ["AirlockOS"]),
         .testTarget(name: "AirlockSecretsTests", dependencies: ["AirlockSecrets", "AirlockCore"]),
