@@ -3,7 +3,7 @@
 //
 // Layers, lowest first; dependencies point one way (down). Layers.txt is the table of allowed
 // edges and `make lint` (scripts/check-layers) fails on an import or a dependency it does not
-// allow. See also README "Code layout".
+// allow. See also README "Architecture" (its module table).
 //   c             : CSeccomp (libseccomp), CAirlockShims (small C), airlock-helper (C executable)
 //   core          : AirlockCore          — AirlockError, the job model, YAML; pure, testable as any user
 //   os            : AirlockOS            — the only Swift module that imports the C targets: seccomp,
@@ -11,8 +11,9 @@
 //   domain        : AirlockProfile (pure), AirlockProvenance, AirlockSecrets — the last two keep
 //                   private state files (keys, the store, the lease journal) through AirlockOS
 //   adapters      : AirlockVault (OpenBao), AirlockGitLab (GitLab's runner API) — over HTTP
-//   runtime       : AirlockSandbox       — launch plan → running, supervised, torn-down sandbox
-//   job           : AirlockJob (planned) — the JobPipeline and its stages
+//   runtime       : AirlockSandbox       — launch plan → running, supervised, torn-down sandbox;
+//                                          no secrets, no provenance
+//   job           : AirlockJob           — the JobPipeline and its stages
 //   orchestration : AirlockAgent         — job sources, concurrency, journal, metrics
 //   cli           : AirlockCLI, airlock  — one command type per verb; no AirlockOS
 //   tools         : airlock-bench        — `make bench`
@@ -92,13 +93,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
-        // ── sandbox runtime ───────────────────────────────────────────────────
+        // ── launch runtime ────────────────────────────────────────────────────
+        // A resolved launch plan → a running, supervised, torn-down sandbox. No secrets, no
+        // provenance: those belong to the job layer.
         .target(
             name: "AirlockSandbox",
             dependencies: [
-                "AirlockOS", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "AirlockOS", "AirlockCore", "AirlockProfile",
                 .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // ── job ───────────────────────────────────────────────────────────────
+        // The JobPipeline and its stages: materials, secret delivery, step scheduler, outputs,
+        // attestation, teardown.
+        .target(
+            name: "AirlockJob",
+            dependencies: [
+                "AirlockSandbox", "AirlockOS", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
         // ── orchestration ─────────────────────────────────────────────────────
@@ -107,8 +119,8 @@ let package = Package(
         .target(
             name: "AirlockAgent",
             dependencies: [
-                "AirlockSandbox", "AirlockOS", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
-                "AirlockGitLab",
+                "AirlockJob", "AirlockSandbox", "AirlockOS", "AirlockCore", "AirlockProfile", "AirlockProvenance",
+                "AirlockSecrets", "AirlockGitLab",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -121,7 +133,7 @@ let package = Package(
         .target(
             name: "AirlockCLI",
             dependencies: [
-                "AirlockSandbox", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
+                "AirlockJob", "AirlockSandbox", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
                 "AirlockVault", "AirlockAgent", "AirlockGitLab",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -132,7 +144,8 @@ let package = Package(
         .executableTarget(
             name: "airlock-bench",
             dependencies: [
-                "AirlockSandbox", "AirlockProfile", "AirlockOS", "AirlockCore", "AirlockSecrets", "AirlockVault",
+                "AirlockJob", "AirlockSandbox", "AirlockProfile", "AirlockOS", "AirlockCore", "AirlockSecrets",
+                "AirlockVault",
             ]),
 
         // ── tests ─────────────────────────────────────────────────────────────
@@ -160,6 +173,8 @@ let package = Package(
         .testTarget(name: "RepoChecksTests"),
         .testTarget(name: "AirlockProfileTests", dependencies: ["AirlockProfile", "AirlockCore"]),
         .testTarget(name: "AirlockOSTests", dependencies: ["AirlockOS"]),
+        .testTarget(
+            name: "AirlockJobTests", dependencies: ["AirlockJob", "AirlockSandbox", "AirlockProfile", "AirlockCore"]),
         .testTarget(name: "AirlockSecretsTests", dependencies: ["AirlockSecrets", "AirlockCore"]),
         .testTarget(name: "AirlockVaultTests", dependencies: ["AirlockVault", "AirlockSecrets", "AirlockCore"]),
         .testTarget(
@@ -168,13 +183,15 @@ let package = Package(
         .testTarget(
             name: "AirlockAgentTests",
             dependencies: [
-                "AirlockAgent", "AirlockSandbox", "AirlockCore", "AirlockCLI", "AirlockGitLab", "AirlockProvenance",
-                "GitLabTestCoordinator", "AirlockTestSupport", .product(name: "Logging", package: "swift-log"),
+                "AirlockAgent", "AirlockJob", "AirlockSandbox", "AirlockCore", "AirlockCLI", "AirlockGitLab",
+                "AirlockProvenance", "GitLabTestCoordinator", "AirlockTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "AirlockSandboxTests",
             dependencies: [
-                "AirlockSandbox", "AirlockCLI", "AirlockOS", "AirlockProfile", "AirlockCore", "AirlockTestSupport",
+                "AirlockSandbox", "AirlockJob", "AirlockCLI", "AirlockOS", "AirlockProfile", "AirlockCore",
+                "AirlockProvenance", "AirlockSecrets", "AirlockTestSupport",
             ]),
     ],
     swiftLanguageModes: [.v5]

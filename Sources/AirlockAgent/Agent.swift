@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockJob
 import AirlockSandbox
 import AirlockSecrets
 import Foundation
@@ -93,51 +94,51 @@ public final class Agent: @unchecked Sendable {
 
     private var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping != nil }
 
-    /// Serve until drained or aborted.
+    /// Serve until drained or aborted. Jobs run as child tasks of one task group, at most
+    /// `concurrency` at a time: a job is claimed from the source only when a slot is free, and
+    /// `run()` returns when the last running job has finished and reported.
     public func run() async {
         started = Date()
         logger.info("agent started", metadata: ["source": "\(source.kind)", "concurrency": "\(concurrency)"])
-        let slots = Slots(concurrency)
-        let jobs = JobTasks()
-        var backoff = 1.0
-        while !isStopping {
-            await slots.acquire()
-            if isStopping {
-                await slots.release()
-                break
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            var backoff = 1.0
+            while !isStopping {
+                if running == concurrency {
+                    await group.next()
+                    running -= 1
+                    continue
+                }
+                let job: (any AgentJob)?
+                do {
+                    job = try await poll()
+                    setSourceError(nil)
+                    backoff = 1
+                } catch {
+                    if isStopping || error is CancellationError { continue }
+                    setSourceError("\(error)")
+                    let delay = backoff * Double.random(in: 0.8...1.2)
+                    logger.error(
+                        "job source failed; retrying in \(String(format: "%.1f", delay))s",
+                        metadata: ["error": "\(error)"])
+                    try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                    backoff = min(backoff * 2, 60)
+                    continue
+                }
+                guard let job else { continue }
+                running += 1
+                group.addTask { [self] in await self.runOne(job) }
             }
-            let poll = Task { [source] in try await source.next() }
-            if !setPoll({ poll.cancel() }) { poll.cancel() }
-            let job: (any AgentJob)?
-            do {
-                job = try await poll.value
-                setSourceError(nil)
-                backoff = 1
-            } catch {
-                await slots.release()
-                if isStopping || error is CancellationError { continue }
-                setSourceError("\(error)")
-                let delay = backoff * Double.random(in: 0.8...1.2)
-                logger.error(
-                    "job source failed; retrying in \(String(format: "%.1f", delay))s",
-                    metadata: ["error": "\(error)"])
-                try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
-                backoff = min(backoff * 2, 60)
-                continue
-            }
-            guard let job else {
-                await slots.release()
-                continue
-            }
-            await jobs.started()
-            Task.detached { [self] in
-                await self.runOne(job)
-                await slots.release()
-                await jobs.finished()
-            }
+            await group.waitForAll()
         }
-        await jobs.waitAll()
         logger.info("agent stopped")
+    }
+
+    /// The source's next job, in a task `drain()` and `abort()` can interrupt.
+    private func poll() async throws -> (any AgentJob)? {
+        let poll = Task { [source] in try await source.next() }
+        if !setPoll({ poll.cancel() }) { poll.cancel() }
+        return try await poll.value
     }
 
     /// Remember how to interrupt the current poll; false when the agent is already stopping.
@@ -203,40 +204,5 @@ public final class Agent: @unchecked Sendable {
         let c = controls[jobID]
         lock.unlock()
         c?.cancel(how)
-    }
-}
-
-/// A counting semaphore for tasks.
-actor Slots {
-    private var free: Int
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-    init(_ n: Int) { free = n }
-    func acquire() async {
-        if free > 0 {
-            free -= 1
-            return
-        }
-        await withCheckedContinuation { waiters.append($0) }
-    }
-    func release() {
-        if waiters.isEmpty { free += 1 } else { waiters.removeFirst().resume() }
-    }
-}
-
-/// Counts the agent's running job tasks, so `run()` can wait for the last one.
-actor JobTasks {
-    private var count = 0
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-    func started() { count += 1 }
-    func finished() {
-        count -= 1
-        if count == 0 {
-            waiters.forEach { $0.resume() }
-            waiters.removeAll()
-        }
-    }
-    func waitAll() async {
-        if count == 0 { return }
-        await withCheckedContinuation { waiters.append($0) }
     }
 }

@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockJob
 import AirlockOS
 import AirlockSandbox
 import Foundation
@@ -7,7 +8,8 @@ import ZIPFoundation
 /// The artifacts archive of a GitLab job: the outputs at their paths, plus the signed
 /// provenance envelope and the SBOM at the top level.
 enum ArtifactArchive {
-    static func make(outDir: String, outputs: [String], attestation: Attestation?, at zipPath: String) throws -> String
+    static func make(outDir: String, outputs: [String], attestation: AttestationFiles?, at zipPath: String) throws
+        -> String
     {
         let fm = FileManager.default
         let staging = zipPath + ".d"
@@ -37,7 +39,9 @@ enum ArtifactArchive {
                 at: URL(fileURLWithPath: staging), to: URL(fileURLWithPath: zipPath), shouldKeepParent: false,
                 compressionMethod: .deflate)
         } catch {
-            throw AirlockError(.init("gitlab.artifacts"), "cannot build the artifacts archive \(zipPath): \(error)")
+            throw AirlockError(
+                .gitlabArtifacts, "cannot build the artifacts archive \(zipPath): \(error)",
+                hint: "check free space in the agent's state directory")
         }
         return zipPath
     }

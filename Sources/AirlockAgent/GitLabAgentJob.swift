@@ -1,5 +1,6 @@
 import AirlockCore
 import AirlockGitLab
+import AirlockJob
 import AirlockOS
 import AirlockSandbox
 import AirlockSecrets

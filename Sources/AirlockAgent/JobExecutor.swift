@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockJob
 import AirlockProfile
 import AirlockProvenance
 import AirlockSandbox
@@ -7,15 +8,12 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 
-/// Runs Airlock jobs for the agent: sandbox, secrets, provenance. Shared by all job sources and
-/// safe to call from several jobs at once (each gets its own uid slot, workspace and cgroup).
+/// The agent's way into the `JobPipeline`: profiles cached for the agent's life, and the blocking
+/// pipeline run on a thread of its own. Shared by all job sources and safe to call from several
+/// jobs at once (each gets its own uid slot, workspace and cgroup).
 public final class JobExecutor: Sendable {
-    /// The result of one execution.
-    public struct Result: Sendable {
-        public var report: JobReport
-        /// Provenance and SBOM, when the job succeeded and was signed.
-        public var attestation: Attestation?
-    }
+    /// The result of one execution: the report, and the attestation when the job succeeded.
+    public typealias Result = JobResult
 
     public let sandbox: Sandbox
     let secrets: SecretsContext?
@@ -63,26 +61,12 @@ public final class JobExecutor: Sendable {
         jobID: String, jobProfiles: Bool
     ) async throws -> Result {
         let profile = try profile(for: job, jobProfiles: jobProfiles)
-        let runner = JobRunner(sandbox: sandbox)
-        var context = secrets
-        context?.jobID = jobID
-        let secretsContext = context
-        let attestation = self.attestation
+        let pipeline = JobPipeline(sandbox: sandbox, secrets: secrets, attestation: attestation)
+        let request = JobRequest(
+            job: job, profile: profile, outDir: outDir, console: console, mask: mask, control: control, jobID: jobID)
         return try await withCheckedThrowingContinuation { cont in
             Thread.detachNewThread {
-                do {
-                    let report = try runner.run(
-                        job: job, profile: profile, outDir: outDir, console: console, secrets: secretsContext,
-                        mask: mask, control: control)
-                    var att: Attestation?
-                    if report.exitCode == 0, let options = attestation {
-                        att = try runner.attest(
-                            report: report, job: job, profile: profile, outDir: outDir, options: options)
-                    }
-                    cont.resume(returning: Result(report: report, attestation: att))
-                } catch {
-                    cont.resume(throwing: error)
-                }
+                cont.resume(with: Swift.Result { try pipeline.run(request) })
             }
         }
     }

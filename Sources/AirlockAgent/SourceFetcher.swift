@@ -21,7 +21,8 @@ enum SourceFetcher {
             guard chown(dir, fetchUID, fetchUID) == 0 else {
                 throw AirlockError(
                     .sandboxSetup,
-                    "cannot hand \(dir) to uid \(fetchUID) for the git fetch: \(String(cString: strerror(errno)))")
+                    "cannot hand \(dir) to uid \(fetchUID) for the git fetch: \(String(cString: strerror(errno)))",
+                    hint: "the agent's state directory must be on a local file system that supports chown")
             }
         }
         var clone = ["clone", "--quiet", "--no-tags"]
@@ -87,7 +88,7 @@ enum SourceFetcher {
                     let msg = String(decoding: e, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                     cont.resume(
                         throwing: AirlockError(
-                            .init("gitlab.sources"), "git \(what) failed (exit \(p.terminationStatus)): \(msg)",
+                            .gitlabSources, "git \(what) failed (exit \(p.terminationStatus)): \(msg)",
                             hint: "check the repository URL and that the job token may read it"))
                 }
             }

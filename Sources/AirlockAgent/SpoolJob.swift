@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockJob
 import AirlockOS
 import AirlockSandbox
 import Foundation
@@ -35,7 +36,9 @@ struct SpoolJob: AgentJob {
     func load() throws -> Job {
         var st = stat()
         guard lstat(claimedPath, &st) == 0 else {
-            throw AirlockError(.missingFile, "spool entry incoming/\(name) vanished after it was claimed")
+            throw AirlockError(
+                .missingFile, "spool entry incoming/\(name) vanished after it was claimed",
+                hint: "only the agent may move files out of the spool's claimed/ directory")
         }
         let isDir = (st.st_mode & S_IFMT) == S_IFDIR
         let shown = isDir ? "\(spool.root)/incoming/\(name)/job.yaml" : "\(spool.root)/incoming/\(name)"
@@ -81,7 +84,9 @@ struct SpoolJob: AgentJob {
                 hint: "put a job's inputs in a job directory (incoming/NAME/job.yaml plus its files)")
         }
         if let why = spool.policy.refusal(for: job) {
-            throw AirlockError(.invalidFile, "\(shown): \(why)")
+            throw AirlockError(
+                .invalidFile, "\(shown): \(why)",
+                hint: "allow it with the agent's spool_profiles/spool_secrets settings, or change the job")
         }
         return job
     }

@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockJob
 import AirlockOS
 import AirlockSandbox
 import Foundation

@@ -1,5 +1,6 @@
 import AirlockAgent
 import AirlockCore
+import AirlockJob
 import AirlockProvenance
 import AirlockSandbox
 import AirlockSecrets

@@ -6,16 +6,15 @@ import Foundation
 enum ExitStatus {
     /// Bad input, setup failure, unsupported host: nothing ran.
     static let usage: Int32 = 2
-    /// The command could not be executed inside the sandbox.
-    static let notFound: Int32 = 127
 }
 
-/// Print an error the way people read them: what, then how to fix it.
+/// Print an error the way people read them: what, then how to fix it. The exit status comes
+/// from the error's code (`AirlockError.Code.exitStatus`).
 func report(_ error: Error) -> Int32 {
     let stderr = FileHandle.standardError
     if let e = error as? AirlockError {
         stderr.write(Data("airlock: error: \(e.description)\n".utf8))
-        return e.code.rawValue == "sandbox.exec" ? ExitStatus.notFound : ExitStatus.usage
+        return e.code.exitStatus
     }
     stderr.write(Data("airlock: error: \(error)\n".utf8))
     return ExitStatus.usage

@@ -67,11 +67,11 @@ struct ExecCommand: ParsableCommand {
                 throw AirlockError(.usage, "no command given", hint: "airlock exec [options] -- CMD ARGS…")
             }
             let profile = try ProfileSearch.load(self.profile)
-            var limits = SandboxSpec.Limits(profile: profile.limits)
-            if let t = timeout { limits.timeout = try parseFlag(t, "--timeout") { try DurationParse.seconds($0) } }
-            if let m = memory { limits.memory = try parseFlag(m, "--memory") { try ByteSize.parse($0) } }
-            if let p = pids { limits.pids = p }
-            if let c = cpus { limits.cpus = c }
+            let timeoutFlag = try timeout.map { t in try parseFlag(t, "--timeout") { try DurationParse.seconds($0) } }
+            let memoryFlag = try memory.map { m in try parseFlag(m, "--memory") { try ByteSize.parse($0) } }
+            let limits = ResourceLimits.resolve(
+                profile: profile.limits,
+                flags: .init(memory: memoryFlag, pids: pids, cpus: cpus, timeout: timeoutFlag))
             let extra = try binds.map(Self.parseBind)
             let envPairs = try env.map { e -> (key: String, value: String) in
                 guard let eq = e.firstIndex(of: "="), eq != e.startIndex else {

@@ -36,10 +36,11 @@ enum ProfileLaunch {
         stdio: (Int32, Int32, Int32) = (0, 1, 2), extraBinds: [BindMount] = [],
         body: (SandboxSpec, SandboxIdentity) throws -> SandboxResult
     ) throws -> SandboxResult {
-        var limits = SandboxSpec.Limits(profile: profile.limits)
-        if let t = options.timeout {
-            limits.timeout = try parseFlag(t, "--timeout") { try DurationParse.seconds($0) }
-        }
+        let limits = ResourceLimits.resolve(
+            profile: profile.limits,
+            flags: .init(
+                timeout: try options.timeout.map { t in try parseFlag(t, "--timeout") { try DurationParse.seconds($0) }
+                }))
         let binds = try options.binds.map(ExecCommand.parseBind) + extraBinds
         let identity = try SandboxIdentity.acquire(state: sandbox.state)
         defer { identity.release() }

@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockJob
 import AirlockProfile
 import AirlockProvenance
 import AirlockSandbox
@@ -57,21 +58,22 @@ struct RunCommand: ParsableCommand {
             let secrets = try SecretsSetup.context(state: sandbox.state)
             defer { secrets.transport?.shutdown() }
             SecretsSetup.replay(secrets.context, brokers: secrets.brokers)
+            // Sign by default: the key is generated on first use, in the state directory.
+            guard let alg = KeyAlgorithm(rawValue: keyType) else {
+                throw AirlockError(
+                    .usage, "--key-type '\(keyType)' is not a key type", hint: "use ed25519 or ecdsa-p256")
+            }
+            let pipeline = JobPipeline(
+                sandbox: sandbox, secrets: secrets.context,
+                attestation: AttestationOptions(
+                    keyDirectory: sandbox.state.path + "/keys",
+                    builderID: builderID ?? AttestationOptions.defaultBuilderID, keyAlgorithm: alg))
             info("running job '\(job.name)' (\(job.steps.count) step(s), profile '\(profile.name)')")
-            let report = try JobRunner(sandbox: sandbox).run(
-                job: job, profile: profile, outDir: outDir, console: quiet ? nil : FileHandle.standardOutput,
-                secrets: secrets.context)
-            if report.exitCode == 0 {
-                // Sign by default: the key is generated on first use, in the state directory.
-                guard let alg = KeyAlgorithm(rawValue: keyType) else {
-                    throw AirlockError(
-                        .usage, "--key-type '\(keyType)' is not a key type", hint: "use ed25519 or ecdsa-p256")
-                }
-                let att = try JobRunner(sandbox: sandbox).attest(
-                    report: report, job: job, profile: profile, outDir: outDir,
-                    options: AttestationOptions(
-                        keyDirectory: sandbox.state.path + "/keys",
-                        builderID: builderID ?? AttestationOptions.defaultBuilderID, keyAlgorithm: alg))
+            let outcome = try pipeline.run(
+                JobRequest(
+                    job: job, profile: profile, outDir: outDir, console: quiet ? nil : FileHandle.standardOutput))
+            let report = outcome.report
+            if report.exitCode == 0, let att = outcome.attestation {
                 if let k = att.generatedKeyPath {
                     info(
                         "generated a signing key at \(k) (public: \(att.publicKeyPath ?? "")); `airlock keys public` prints it"

@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockJob
 import AirlockProvenance
 import AirlockSandbox
 import ArgumentParser

@@ -4,28 +4,14 @@
 /// went wrong, and — when it is known — how to fix it. `code` is an open set so new layers can add
 /// their own codes without touching this file.
 public struct AirlockError: Error, CustomStringConvertible, Sendable {
-    /// An extensible error code (`AirlockError.Code("profile.unknown-syscall")`).
-    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible,
-        ExpressibleByStringLiteral
-    {
+    /// An error code from the closed catalogue in `ErrorCatalogue.swift`: `area.name`, one
+    /// namespace per area (`cli`, `file`, `host`, `sandbox`, `job`, `secret`, `vault`, `key`,
+    /// `dsse`, `state`, `gitlab`, `airlock`). Codes are minted only there, so two spellings of
+    /// one failure cannot coexist; callers compare codes, never their text.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
+        init(_ rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
-
-        /// Bad input from the person at the keyboard: exit status 2.
-        public static let usage: Code = "usage"
-        /// A job, profile or config file that does not parse or validate.
-        public static let invalidFile: Code = "invalid-file"
-        /// A file or directory that does not exist or cannot be read.
-        public static let missingFile: Code = "missing-file"
-        /// The host lacks a kernel feature or permission Airlock needs.
-        public static let hostUnsupported: Code = "host-unsupported"
-        /// The sandbox could not be set up.
-        public static let sandboxSetup: Code = "sandbox-setup"
-        /// An internal invariant failed; a bug in Airlock.
-        public static let internalError: Code = "internal"
     }
 
     public var code: Code

@@ -38,7 +38,9 @@ public struct YAMLNode {
         if let e = error as? AirlockError {
             return AirlockError(e.code, "\(location): \(fieldDescription) \(what): \(e.message)", hint: e.hint)
         }
-        return AirlockError(.invalidFile, "\(location): \(fieldDescription) \(what): \(error)")
+        return AirlockError(
+            .invalidFile, "\(location): \(fieldDescription) \(what): \(error)",
+            hint: "fix the value at the line shown")
     }
 
     // MARK: Shape

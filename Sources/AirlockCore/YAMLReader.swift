@@ -23,7 +23,9 @@ public enum YAMLReader {
         } catch let error as YamlError {
             throw malformed(error, file: file)
         } catch {
-            throw AirlockError(.invalidFile, "\(file): malformed YAML: \(error)", cause: error)
+            throw AirlockError(
+                .invalidFile, "\(file): malformed YAML: \(error)",
+                hint: "check the indentation and quoting around the line shown", cause: error)
         }
         guard let root else {
             throw AirlockError(

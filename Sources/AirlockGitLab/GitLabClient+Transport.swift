@@ -11,6 +11,8 @@ struct Reply: Sendable {
     var headers: HTTPHeaders
     var body: [UInt8]
     var host: String
+    /// The request, for messages: `POST /api/v4/jobs/request` (job ids as `:id`).
+    var endpoint: String = ""
 
     /// The body as a JSON object; empty when it is not one or is over the payload limits.
     var jsonObject: [String: Any] {
@@ -23,7 +25,7 @@ struct Reply: Sendable {
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    var unexpected: GitLabError { .http(status: status, body: "\(host): \(excerpt)") }
+    var unexpected: GitLabError { .http(status: status, body: "\(host) \(endpoint): \(excerpt)") }
 }
 
 extension GitLabClient {
@@ -68,7 +70,7 @@ extension GitLabClient {
                 let buffer = try await response.body.collect(upTo: Self.maxResponseBody)
                 let reply = Reply(
                     status: Int(response.status.code), headers: response.headers,
-                    body: Array(buffer.readableBytesView), host: host)
+                    body: Array(buffer.readableBytesView), host: host, endpoint: "\(method) \(Self.endpoint(path))")
                 observer?(Self.endpoint(path), reply.status)
                 guard Self.isRetryable(reply.status), attempt < policy.maxAttempts else { return reply }
                 let requested = RetryPolicy.serverDelay(
@@ -82,7 +84,7 @@ extension GitLabClient {
                 if Task.isCancelled || error is CancellationError { throw CancellationError() }
                 observer?(Self.endpoint(path), 0)
                 guard attempt < policy.maxAttempts else {
-                    throw GitLabError.unreachable(host: host, underlying: "\(error)")
+                    throw GitLabError.unreachable(host: host, underlying: "\(method) \(Self.endpoint(path)): \(error)")
                 }
                 delay = policy.backoff(retry: attempt)
                 logger.warning(

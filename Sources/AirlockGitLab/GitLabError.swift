@@ -12,7 +12,8 @@ public enum GitLabError: Error, Sendable, CustomStringConvertible {
     /// The coordinator answered something this runner cannot understand (a job payload that
     /// does not decode, say). The agent fails such a job with `runner_system_failure`.
     case malformed(String)
-    /// An HTTP status this call does not expect, with a short excerpt of the body.
+    /// An HTTP status this call does not expect; `body` names the host and the endpoint
+    /// (`POST /api/v4/jobs/:id`) and gives a short excerpt of the answer.
     case http(status: Int, body: String)
 
     public var description: String {
@@ -26,17 +27,25 @@ public enum GitLabError: Error, Sendable, CustomStringConvertible {
             return message
         case .http(let status, let body):
             let excerpt = body.isEmpty ? "" : ": \(body)"
-            return "GitLab answered HTTP \(status)\(excerpt)"
+            // Some callers already give the fix (an oversized artifacts archive).
+            let fix =
+                body.contains("\n  fix: ")
+                ? ""
+                : "\n  fix: "
+                    + (status >= 500
+                        ? "GitLab failed the request; check its logs, and retry once it is healthy"
+                        : "check that this runner and GitLab speak the same API version (see GitLab's logs for the request)")
+            return "GitLab answered HTTP \(status)\(excerpt)\(fix)"
         }
     }
 
     /// The same failure as an `AirlockError`, for the CLI's error reporting.
     public var airlockError: AirlockError {
         switch self {
-        case .forbidden: return AirlockError("gitlab.forbidden", description)
-        case .unreachable: return AirlockError("gitlab.unreachable", description)
-        case .malformed: return AirlockError("gitlab.malformed", description)
-        case .http: return AirlockError("gitlab.http", description)
+        case .forbidden: return AirlockError(.gitlabForbidden, description)
+        case .unreachable: return AirlockError(.gitlabUnreachable, description)
+        case .malformed: return AirlockError(.gitlabMalformed, description)
+        case .http: return AirlockError(.gitlabHTTP, description)
         }
     }
 }

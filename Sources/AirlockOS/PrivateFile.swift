@@ -183,8 +183,3 @@ public enum PrivateFile {
         return AirlockError(.privateFile, "\(call) \(path) failed: \(reason) (errno \(code))", hint: hint)
     }
 }
-
-extension AirlockError.Code {
-    /// A private state file or directory could not be created, read or written.
-    public static let privateFile: Self = "private-file"
-}

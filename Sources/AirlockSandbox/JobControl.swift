@@ -5,7 +5,7 @@ import Foundation
 /// (the coordinator said so, or the agent is shutting down) and reads when sandboxes started and
 /// exited (its own overhead is measured between those points).
 ///
-/// Thread-safe. One control per job; pass it to `JobRunner.run(…control:)`.
+/// Thread-safe. One control per job; pass it in the `JobRequest`.
 public final class JobControl: @unchecked Sendable {
     /// How a job is stopped.
     public enum Cancellation: Sendable, Equatable {

@@ -14,8 +14,8 @@ public final class Sandbox: @unchecked Sendable {
     public let programs = SeccompProgramCache()
     let plans = MountPlanCache()
     public var logger: Logger
-    private let cgroupHost: Result<CgroupHost, OSError>
-    private let active = ActiveSandboxes()
+    let cgroupHost: Result<CgroupHost, OSError>
+    let active = ActiveSandboxes()
     /// `AIRLOCK_TRACE_TIMING=1` prints per-phase launch timings to stderr.
     static let traceTiming = ProcessInfo.processInfo.environment["AIRLOCK_TRACE_TIMING"] == "1"
 
@@ -60,7 +60,7 @@ public final class Sandbox: @unchecked Sendable {
     }
 
     /// A uid slot's cgroup kept between launches, with what was last written to it.
-    private final class PooledCgroup {
+    final class PooledCgroup {
         let cgroup: JobCgroup
         var limits: CgroupLimits
         var counters: JobCgroup.Counters
@@ -76,7 +76,7 @@ public final class Sandbox: @unchecked Sendable {
     /// The slot's cgroup, named for this process (`slot-N-p<pid>`) so no other runner writes to
     /// it between our launches: limits are rewritten only when they change, and counters are
     /// carried over instead of re-read.
-    private func pooledCgroup(host: CgroupHost, slot: Int, limits: CgroupLimits) throws -> PooledCgroup {
+    func pooledCgroup(host: CgroupHost, slot: Int, limits: CgroupLimits) throws -> PooledCgroup {
         slotLock.lock()
         let existing = slotCgroups[slot]
         slotLock.unlock()
@@ -137,143 +137,7 @@ public final class Sandbox: @unchecked Sendable {
         DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [active] in active.forEach { $0.killHelper() } }
     }
 
-    /// The blocking form of `run`, for callers that own a thread (benchmarks, the agent's pool).
-    /// Pass `identity` to run several sandboxes as the same ids (the steps of one job), and
-    /// `control` to let another thread cancel the launch (`cleanup`: a graceful cancel spares it).
-    public func runBlocking(
-        _ spec: SandboxSpec, identity given: SandboxIdentity? = nil, control: JobControl? = nil, cleanup: Bool = false
-    ) throws -> SandboxResult {
-        let start = DispatchTime.now()
-        let program = try programs.program(for: spec.profile.seccomp, profileName: spec.profile.name)
-        let identity = try given ?? SandboxIdentity.acquire(state: state)
-        defer { if given == nil { identity.release() } }
-
-        // Limits: a cgroup when the host allows it; rlimits only if the profile says so. In root
-        // mode each uid slot keeps its cgroup for the life of this Sandbox (emptied and re-limited
-        // per launch, removed by `close()`): creating memory cgroups is slow.
-        var cgroup: JobCgroup?
-        var pool: PooledCgroup?
-        var rlimitsOnly = false
-        let limits = CgroupLimits(memory: spec.limits.memory, pids: spec.limits.pids, cpus: spec.limits.cpus)
-        switch cgroupHost {
-        case .success(let host):
-            do {
-                if let slot = identity.slot {
-                    pool = try pooledCgroup(host: host, slot: slot, limits: limits)
-                    cgroup = pool?.cgroup
-                } else {
-                    cgroup = try JobCgroup.create(
-                        host: host, name: "job-\(getpid())-\(UInt32.random(in: 0...UInt32.max))", limits: limits)
-                }
-            } catch let e as OSError {
-                throw AirlockError(.sandboxSetup, "cannot create the job cgroup: \(e)", hint: e.hint)
-            }
-        case .failure(let e):
-            guard spec.profile.limits.cgroupFallback == .rlimits else {
-                throw AirlockError(
-                    .hostUnsupported,
-                    "cgroups are not available to this user, so memory/pids/cpu limits cannot be enforced: \(e.call)(\(e.object)): \(e.reason)",
-                    hint: e.hint)
-            }
-            rlimitsOnly = true
-            logger.warning(
-                "cgroups unavailable (\(e.object)); enforcing limits with rlimits only, as profile '\(spec.profile.name)' allows"
-            )
-        }
-        let pooled = pool != nil
-        let before = pool?.counters ?? cgroup?.counters
-        defer {
-            // Nothing outlives the launch: pooled cgroups are emptied, others removed.
-            if pooled { cgroup?.drain(quick: true) } else { cgroup?.destroy() }
-        }
-
-        let tCgroup = DispatchTime.now()
-        var config = HelperConfig(
-            uidMap: identity.uidMap, gidMap: identity.gidMap, setupUID: identity.setupUID,
-            setupGID: identity.setupGID, jobUID: SandboxIdentity.jobID, jobGID: SandboxIdentity.jobID,
-            shareNetwork: spec.profile.network == .host, rootSize: spec.profile.filesystem.rootSize,
-            hostname: spec.hostname,
-            mounts: try plans.plan(spec: spec, identity: identity) + MountPlan.secrets(spec.secretFiles),
-            readOnlyRoot: true, cgroupProcs: cgroup?.joinFiles(cpuLimited: spec.limits.cpus != nil).helper ?? [],
-            rlimits: rlimits(spec.limits, rlimitsOnly: rlimitsOnly),
-            workingDirectory: spec.workingDirectory, umask: 0o022, arguments: spec.command,
-            environment: spec.fullEnvironment)
-        config.cgroupSelf = cgroup?.joinFiles(cpuLimited: spec.limits.cpus != nil).selfJoin ?? []
-        config.recording = spec.recording
-
-        let tPlanned = DispatchTime.now()
-        let helper: HelperProcess
-        do {
-            helper = try HelperProcess.spawn(
-                helperPath: helperPath, config: config, program: program, programFD: try programs.memfd(for: program),
-                stdio: spec.stdio)
-        } catch let e as OSError {
-            throw AirlockError(.sandboxSetup, "cannot start the sandbox helper: \(e)", hint: e.hint)
-        }
-        active.insert(helper)
-        defer { active.remove(helper) }
-        control?.attach(helper, cleanup: cleanup)
-        defer { control?.detach(helper) }
-
-        // The wall-clock limit kills the whole tree: the cgroup, and the helper (whose death
-        // takes the sandbox's pid namespace with it).
-        let timedOut = ManagedFlag()
-        var timer: DispatchSourceTimer?
-        if let t = spec.limits.timeout {
-            let tm = DispatchSource.makeTimerSource(queue: .global())
-            tm.schedule(deadline: .now() + t)
-            tm.setEventHandler { [cgroup, active] in
-                timedOut.set()
-                helper.killSandbox()
-                cgroup?.killAll()
-                DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
-                    if active.contains(helper) { helper.killHelper() }
-                }
-            }
-            tm.resume()
-            timer = tm
-        }
-        let tSpawned = DispatchTime.now()
-        let outcome = helper.waitForExit()
-        let tExited = DispatchTime.now()
-        timer?.cancel()
-
-        if let err = outcome.setupError {
-            throw setupError(err, stage: err.stage ?? .config, spec: spec)
-        }
-        var result = SandboxResult(exitCode: outcome.exitCode, rlimitsOnly: rlimitsOnly)
-        if timedOut.isSet {
-            result.timedOut = true
-            result.exitCode = 124
-        }
-        let tStats = DispatchTime.now()
-        if let cg = cgroup, let before {
-            let after = cg.counters
-            pool?.counters = after
-            result.oomKilled = after.oomKills > before.oomKills
-            result.pidsLimitHit = after.pidsLimitHits > before.pidsLimitHits
-            result.memoryPeak = cg.memoryPeak
-            if pooled { cg.resetPeak() }
-            result.leftoverProcesses = pooled ? cg.drain(quick: true) : cg.destroy()
-            cgroup = nil
-        }
-        result.duration = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        if Sandbox.traceTiming {
-            let ms = { (a: DispatchTime, b: DispatchTime) in Double(b.uptimeNanoseconds - a.uptimeNanoseconds) / 1e6 }
-            FileHandle.standardError.write(
-                Data(
-                    String(
-                        format: "[timing] cgroup+id %.2f, plan %.2f, spawn %.2f, run %.2f, teardown %.2f ms\n",
-                        ms(start, tCgroup), ms(tCgroup, tPlanned), ms(tPlanned, tSpawned), ms(tSpawned, tExited),
-                        ms(tExited, DispatchTime.now())
-                    ).utf8))
-            _ = tStats
-        }
-        return result
-    }
-
-    private func rlimits(_ l: SandboxSpec.Limits, rlimitsOnly: Bool) -> [(resource: Int32, soft: UInt64, hard: UInt64)]
-    {
+    func rlimits(_ l: SandboxSpec.Limits, rlimitsOnly: Bool) -> [(resource: Int32, soft: UInt64, hard: UInt64)] {
         var out: [(Int32, UInt64, UInt64)] = [(7 /* RLIMIT_NOFILE */, l.nofile, l.nofile)]
         if rlimitsOnly {
             // Weaker stand-ins: address space per process, processes per (host) uid.
@@ -283,12 +147,12 @@ public final class Sandbox: @unchecked Sendable {
         return out.map { (resource: $0.0, soft: $0.1, hard: $0.2) }
     }
 
-    private func setupError(_ r: HelperReport, stage: HelperStage, spec: SandboxSpec) -> AirlockError {
+    func setupError(_ r: HelperReport, stage: HelperStage, spec: SandboxSpec) -> AirlockError {
         let reason = String(cString: strerror(r.errno))
         let object = r.detail.isEmpty ? "" : " '\(r.detail)'"
         if stage == .exec {
             return AirlockError(
-                .init("sandbox.exec"),
+                .sandboxExec,
                 "cannot run\(object) in the sandbox: \(reason) (\(Errno.name(r.errno)))",
                 hint: stage.hint(errno: r.errno, detail: r.detail))
         }

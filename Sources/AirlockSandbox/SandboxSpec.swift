@@ -4,29 +4,8 @@ import AirlockProfile
 
 /// Everything needed to start one sandbox: the resolved profile plus this launch's specifics.
 public struct SandboxSpec: Sendable {
-    /// Limits after merging profile defaults, job `resources` and command-line flags.
-    public struct Limits: Hashable, Sendable {
-        public var memory: UInt64?
-        public var pids: Int?
-        public var cpus: Double?
-        public var nofile: UInt64
-        /// Wall-clock limit in seconds for this launch.
-        public var timeout: Double?
-        public init(
-            memory: UInt64? = nil, pids: Int? = nil, cpus: Double? = nil, nofile: UInt64 = 4096, timeout: Double? = nil
-        ) {
-            self.memory = memory
-            self.pids = pids
-            self.cpus = cpus
-            self.nofile = nofile
-            self.timeout = timeout
-        }
-
-        /// The profile's defaults.
-        public init(profile p: LimitsSpec) {
-            self.init(memory: p.memory, pids: p.pids, cpus: p.cpus, nofile: p.nofile, timeout: p.timeout)
-        }
-    }
+    /// The resolved limits of one launch (`ResourceLimits.resolve`).
+    public typealias Limits = ResourceLimits
 
     public var profile: Profile
     public var command: [String]

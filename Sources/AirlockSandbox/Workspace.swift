@@ -35,13 +35,17 @@ public final class Workspace: @unchecked Sendable {
                 ws.mounted = true
             } catch {
                 ws.remove()
-                throw AirlockError(.sandboxSetup, "cannot make the job's workspace file system: \(error)")
+                throw AirlockError(
+                    .sandboxSetup, "cannot make the job's workspace file system: \(error)",
+                    hint: "lower the profile's limits.workspace or the job's resources.workspace, or free memory")
             }
         }
         if lchown(ws.path, identity.hostJobUID, identity.hostJobGID) != 0 {
             let e = OSError("lchown", ws.path)
             ws.remove()
-            throw AirlockError(.sandboxSetup, "cannot hand the workspace to the sandbox: \(e)")
+            throw AirlockError(
+                .sandboxSetup, "cannot hand the workspace to the sandbox: \(e)",
+                hint: "the state directory must be on a local file system that supports chown (AIRLOCK_STATE_DIR)")
         }
         return ws
     }
@@ -148,7 +152,9 @@ extension Workspace {
             try root.changeOwner(uid: job, gid: identity.hostJobGID) { $0 == uid }
         } catch {
             try? root.changeOwner(uid: uid, gid: gid) { $0 == job }
-            throw AirlockError(.sandboxSetup, "cannot lend the workspace \(dir) to the sandbox: \(error)")
+            throw AirlockError(
+                .sandboxSetup, "cannot lend the workspace \(dir) to the sandbox: \(error)",
+                hint: "--workspace must be a directory you own on a local file system")
         }
         return {
             do { try root.changeOwner(uid: uid, gid: gid) { $0 == job } } catch {

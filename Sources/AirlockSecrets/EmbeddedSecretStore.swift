@@ -50,7 +50,9 @@ public struct EmbeddedSecretStore: Sendable {
                 try ChaChaPoly.seal(plaintext, using: key, authenticating: Array(name.utf8))
             }
         } catch {
-            throw AirlockError(.secretStore, "could not encrypt secret '\(name)': \(error)")
+            throw AirlockError(
+                .secretStore, "could not encrypt secret '\(name)': \(error)",
+                hint: "check the store key with `airlock secrets list`; a damaged key must be recreated")
         }
         try PrivateFile.replace(path(for: name), contents: Self.magic + Array(sealed.combined), mode: 0o600)
     }

@@ -19,7 +19,9 @@ extension OpenBaoBroker {
 
         // Refused before anything exists.
         guard ttl > 0, ttl.isFinite else {
-            throw AirlockError(.vaultRequest, "\(context): the lifetime \(ttl) s is not positive")
+            throw AirlockError(
+                .vaultRequest, "\(context): the lifetime \(ttl) s is not positive",
+                hint: "give the job a positive timeout")
         }
         guard ttl <= config.maxTTL else {
             throw AirlockError(
@@ -51,7 +53,10 @@ extension OpenBaoBroker {
             for value in values { value.wipe() }
             let leftovers = revokeQuietly(issued)
             guard !leftovers.isEmpty || error is AirlockError else { return error }
-            var wrapped = error as? AirlockError ?? AirlockError(.vaultServer, "\(context): \(error)")
+            var wrapped =
+                error as? AirlockError
+                ?? AirlockError(
+                    .vaultServer, "\(context): \(error)", hint: "check OpenBao's log for the request")
             if !leftovers.isEmpty {
                 wrapped.message += "; could not revoke \(leftovers.joined(separator: ", ")) (kept in the lease journal)"
             }
@@ -159,8 +164,8 @@ extension OpenBaoBroker {
         default:
             throw AirlockError(
                 .vaultServer,
-                "\(what): OpenBao at \(config.address) refused reading '\(plan.apiPath)' (HTTP \(result.status)\(Self.reason(result.json)))"
-            )
+                "\(what): OpenBao at \(config.address) refused reading '\(plan.apiPath)' (HTTP \(result.status)\(Self.reason(result.json)))",
+                hint: "check OpenBao's log and the runner's policy for that path")
         }
         let data = result.json["data"] as? [String: Any]
         switch plan.kind {
@@ -168,7 +173,8 @@ extension OpenBaoBroker {
             guard let kvData = data?["data"] as? [String: Any] else {
                 throw AirlockError(
                     .vaultNotFound,
-                    "\(what): '\(plan.apiPath)' has no current version (deleted or destroyed)")
+                    "\(what): '\(plan.apiPath)' has no current version (deleted or destroyed)",
+                    hint: "write the secret again (`bao kv put`) or point the job at a live path")
             }
             guard let raw = kvData[field] else {
                 let fields = kvData.keys.sorted().joined(separator: ", ")
@@ -179,7 +185,9 @@ extension OpenBaoBroker {
             return (SecretValue(Self.bytes(of: raw)), lease)
         case .dynamic(let field):
             guard let data else {
-                throw AirlockError(.vaultServer, "\(what): '\(plan.apiPath)' answered without data")
+                throw AirlockError(
+                    .vaultServer, "\(what): '\(plan.apiPath)' answered without data",
+                    hint: "check that the path is a KV secret (or a database role) the runner may read")
             }
             if let field {
                 guard let raw = data[field] else {

@@ -97,7 +97,9 @@ public final class OpenBaoBroker: SecretBroker, @unchecked Sendable {
         guard let auth = result.json["auth"] as? [String: Any], let token = auth["client_token"] as? String,
             !token.isEmpty
         else {
-            throw AirlockError(.vaultServer, "OpenBao at \(config.address) answered the \(what) login without a token")
+            throw AirlockError(
+                .vaultServer, "OpenBao at \(config.address) answered the \(what) login without a token",
+                hint: "check the auth method's configuration in OpenBao")
         }
         let duration = (auth["lease_duration"] as? NSNumber)?.doubleValue ?? 0
         // Refresh when 10 % (at least 30 s) of the token's life is left, so no issue or revoke
@@ -143,6 +145,7 @@ public final class OpenBaoBroker: SecretBroker, @unchecked Sendable {
     func serverError(_ doing: String, _ result: (status: Int, json: [String: Any])) -> AirlockError {
         AirlockError(
             .vaultServer,
-            "OpenBao at \(config.address) failed \(doing) (HTTP \(result.status)\(Self.reason(result.json)))")
+            "OpenBao at \(config.address) failed \(doing) (HTTP \(result.status)\(Self.reason(result.json)))",
+            hint: "check OpenBao's log for the request")
     }
 }

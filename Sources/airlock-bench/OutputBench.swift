@@ -1,3 +1,4 @@
+import AirlockJob
 import AirlockSandbox
 import Foundation
 

@@ -3,6 +3,7 @@
 // Run with `make bench` (release build, as root). Both peers are measured in the same run,
 // interleaved, on the same machine state; medians are reported, with the ratio.
 import AirlockCore
+import AirlockJob
 import AirlockOS
 import AirlockProfile
 import AirlockSandbox

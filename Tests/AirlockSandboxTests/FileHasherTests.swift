@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import AirlockJob
 @testable import AirlockSandbox
 
 @Suite("FileHasher")

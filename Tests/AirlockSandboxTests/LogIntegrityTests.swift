@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockJob
 import AirlockOS
 import AirlockProfile
 import AirlockSandbox
@@ -190,10 +191,10 @@ extension SandboxIntegration {
             Leftovers.expectNone(s)
         }
 
-        func runner(_ s: TestState) throws -> (JobRunner, Profile) {
+        func runner(_ s: TestState) throws -> (JobPipeline, Profile) {
             let sandbox = Sandbox(state: StateDirectory(path: s.dir), helperPath: Host.helper)
             let loader = ProfileLoader(searchPaths: [Host.repoRoot + "/Profiles"], syscalls: LibseccompSyscalls())
-            return (JobRunner(sandbox: sandbox), try loader.load("default").profile)
+            return (JobPipeline(sandbox: sandbox), try loader.load("default").profile)
         }
 
         @Test func eachStreamIsMaskedOnItsOwnAcrossWritesAndAPipedConsoleIsFiltered() throws {

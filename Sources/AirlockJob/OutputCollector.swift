@@ -46,7 +46,7 @@ public struct OutputCollector: Sendable {
             let matches = try match(pattern, in: ws, label: label)
             if matches.isEmpty {
                 throw AirlockError(
-                    .init("job.output-missing"),
+                    .outputMissing,
                     "\(jobFile): output '\(pattern)' was not produced (nothing in /workspace matches it)",
                     hint: "check the step that should create it, or fix the path in `outputs`")
             }
@@ -57,7 +57,7 @@ public struct OutputCollector: Sendable {
                 try checkName(m.joined(separator: "/"), label: label)
                 if m.count == 1 && reserved.contains(m[0]) {
                     throw AirlockError(
-                        .init("job.output-reserved"),
+                        .outputReserved,
                         "\(jobFile): \(label) would replace the runner's own '\(m[0])' in the out dir",
                         hint: "rename that output, or collect it from a subdirectory")
                 }
@@ -71,13 +71,13 @@ public struct OutputCollector: Sendable {
     private func match(_ pattern: String, in ws: ConfinedDirectory, label: String) throws -> [[String]] {
         do { return try ConfinedGlob.match(pattern, in: ws) } catch ConfinedGlob.Failure.throughSymlink(let link) {
             throw AirlockError(
-                .init("job.output-escape"),
+                .outputEscape,
                 "\(jobFile): \(label) passes through a symlink in the workspace; refusing to follow it"
                     + (isPrintable(link) ? " ('\(link)')" : ""),
                 hint: "outputs must name the real path of what the job wrote, not a path through a symlink")
         } catch ConfinedGlob.Failure.invalid(let why) {
             throw AirlockError(
-                .init("job.output-escape"), "\(jobFile): \(label) cannot be collected: \(why)",
+                .outputEscape, "\(jobFile): \(label) cannot be collected: \(why)",
                 hint: "outputs are relative paths inside /workspace")
         }
     }
@@ -102,7 +102,7 @@ public struct OutputCollector: Sendable {
             throw refusal(r, label: label)
         } catch let e as OSError {
             throw AirlockError(
-                .init("job.output-copy"), "\(jobFile): \(label) could not be copied: \(e.call) failed (\(e.errnoName))",
+                .outputCopy, "\(jobFile): \(label) could not be copied: \(e.call) failed (\(e.errnoName))",
                 hint: e.errno == ELOOP || e.errno == ENOTDIR || e.errno == EEXIST
                     ? "two outputs overlap through a symlink or a file; collect each path once"
                     : "check the free space and permissions of the out dir")
@@ -122,16 +122,16 @@ public struct OutputCollector: Sendable {
         switch r {
         case .tooDeep(_, let limit):
             return AirlockError(
-                .init("job.output-too-deep"), "\(jobFile): \(label) is nested deeper than \(limit) directories",
+                .outputTooDeep, "\(jobFile): \(label) is nested deeper than \(limit) directories",
                 hint: "archive deep trees (tar) inside the job and collect the archive")
         case .tooLarge(_, let limit):
             return AirlockError(
-                .init("job.output-too-large"),
+                .outputTooLarge,
                 "\(jobFile): the outputs hold more than \(ByteSize.format(limit)) of data (the workspace limit); \(label) was not collected",
                 hint: "collect fewer or smaller outputs, or raise resources.workspace")
         case .deadline:
             return AirlockError(
-                .init("job.timeout"), "\(jobFile): the job's timeout ran out while collecting \(label)",
+                .jobTimeout, "\(jobFile): the job's timeout ran out while collecting \(label)",
                 hint: "raise the job's timeout or collect less")
         }
     }
@@ -141,7 +141,7 @@ public struct OutputCollector: Sendable {
         let bytes = Array(relative.utf8)
         if bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
             throw AirlockError(
-                .init("job.output-name"),
+                .outputName,
                 "\(jobFile): \(label) contains a file name with a control character (newline, escape, …); refusing it",
                 hint: "outputs must have printable names")
         }
@@ -149,7 +149,7 @@ public struct OutputCollector: Sendable {
             let hit = secret.withBytes { bytes.firstRange(of: $0) != nil }
             if hit {
                 throw AirlockError(
-                    .init("job.output-secret"),
+                    .outputSecret,
                     "\(jobFile): \(label) contains a file whose name includes the value of a secret; refusing it",
                     hint: "never put secret values in file names")
             }
@@ -165,7 +165,7 @@ public struct OutputCollector: Sendable {
         }
         guard depth >= 0 else {
             throw AirlockError(
-                .init("job.output-escape"),
+                .outputEscape,
                 "\(jobFile): \(label) holds a symlink that points outside the workspace; refusing to copy it",
                 hint: "outputs may hold only symlinks with relative targets inside /workspace")
         }

@@ -2,6 +2,7 @@ import AirlockCore
 import AirlockOS
 import AirlockProfile
 import AirlockProvenance
+import AirlockSandbox
 import Crypto
 import Foundation
 
@@ -32,8 +33,8 @@ public struct AttestationOptions: Sendable {
     }
 }
 
-/// What `attest` wrote.
-public struct Attestation: Sendable {
+/// What the attestation stage wrote.
+public struct AttestationFiles: Sendable {
     public var provenancePath: String
     public var sbomPath: String
     public var keyID: String
@@ -42,11 +43,22 @@ public struct Attestation: Sendable {
     public var publicKeyPath: String?
 }
 
-extension JobRunner {
-    /// Write `<out>/<job>.spdx.json` and the signed `<out>/<job>.intoto.jsonl` for a finished job.
-    public func attest(report: JobReport, job: Job, profile: Profile, outDir: String, options: AttestationOptions)
-        throws -> Attestation
-    {
+/// Stage: for a job that succeeded, the SPDX SBOM (`<job>.spdx.json`: the outputs and the bound
+/// toolchain's packages) and the signed in-toto statement with SLSA provenance
+/// (`<job>.intoto.jsonl`, a DSSE envelope): every output traceable to the job, its inputs, the
+/// profile and its compiled seccomp program, the runner and the log.
+public struct Attestation {
+    public let options: AttestationOptions
+    /// Where the profile's compiled program (whose digest is recorded) comes from.
+    let programs: SeccompProgramCache
+
+    public init(options: AttestationOptions, programs: SeccompProgramCache) {
+        self.options = options
+        self.programs = programs
+    }
+
+    /// Write the SBOM and the signed envelope for `report` into `outDir`.
+    public func sign(report: JobReport, job: Job, profile: Profile, outDir: String) throws -> AttestationFiles {
         // The signer first: a missing or unusable key fails before anything is written.
         var generated: String?
         var publicPath: String?
@@ -81,7 +93,7 @@ extension JobRunner {
 
         let log = try FileHasher.hash(root: outDir, paths: [(report.logPath as NSString).lastPathComponent])
         let sbomDigest = try FileHasher.hash(root: outDir, paths: [(sbomPath as NSString).lastPathComponent])
-        let program = try sandbox.programs.program(for: profile.seccomp, profileName: profile.name)
+        let program = try programs.program(for: profile.seccomp, profileName: profile.name)
         let record = BuildRecord(
             jobName: job.name, job: job.definitionJSON,
             source: job.sourceFile.flatMap { SourceInspector.source(near: ($0 as NSString).deletingLastPathComponent) },
@@ -95,7 +107,7 @@ extension JobRunner {
         let envelope = try DSSE.sign(payload: ProvenanceBuilder.payload(record), signer: signer)
         let provenancePath = outDir + "/" + job.name + ".intoto.jsonl"
         try Data((envelope.jsonLine() + "\n").utf8).write(to: URL(fileURLWithPath: provenancePath))
-        return Attestation(
+        return AttestationFiles(
             provenancePath: provenancePath, sbomPath: sbomPath, keyID: signer.keyID,
             generatedKeyPath: generated, publicKeyPath: publicPath)
     }
@@ -138,7 +150,7 @@ extension Job {
     }
 }
 
-extension SandboxSpec.Limits {
+extension ResourceLimits {
     var json: JSONValue {
         var o: [String: JSONValue] = ["nofile": .uint(nofile)]
         if let m = memory { o["memoryBytes"] = .uint(m) }

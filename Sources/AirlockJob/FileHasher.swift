@@ -124,7 +124,9 @@ public enum FileHasher {
         let full = rel.isEmpty ? root : root + "/" + rel
         var st = stat()
         guard lstat(full, &st) == 0 else {
-            throw AirlockError(.missingFile, "cannot hash '\(rel)': \(String(cString: strerror(errno))) (\(full))")
+            throw AirlockError(
+                .missingFile, "cannot hash '\(rel)': \(String(cString: strerror(errno))) (\(full))",
+                hint: "the file vanished or became unreadable while the job was recorded; run the job again")
         }
         switch st.st_mode & S_IFMT {
         case S_IFREG:
