@@ -122,7 +122,6 @@ let package = Package(
                 "AirlockJob", "AirlockSandbox", "AirlockOS", "AirlockCore", "AirlockProfile", "AirlockProvenance",
                 "AirlockSecrets", "AirlockGitLab",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -135,7 +134,6 @@ let package = Package(
             dependencies: [
                 "AirlockJob", "AirlockSandbox", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
                 "AirlockVault", "AirlockAgent", "AirlockGitLab",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
