@@ -35,8 +35,16 @@ struct LayerCheckTests {
         let dir = NSTemporaryDirectory() + "airlock-layers-\(UUID().uuidString.prefix(8))"
         let fm = FileManager.default
         try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for item in ["Sources", "Package.swift", "Layers.txt"] {
-            try fm.copyItem(atPath: repoRoot + "/" + item, toPath: dir + "/" + item)
+        // cp, not FileManager.copyItem: that also copies the owner, which an ordinary user
+        // (the unprivileged test run) may not set.
+        let cp = Process()
+        cp.executableURL = URL(fileURLWithPath: "/bin/cp")
+        cp.arguments = ["-R"] + ["Sources", "Package.swift", "Layers.txt"].map { repoRoot + "/" + $0 } + [dir]
+        try cp.run()
+        cp.waitUntilExit()
+        guard cp.terminationStatus == 0 else {
+            try? fm.removeItem(atPath: dir)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: dir])
         }
         return dir
     }
