@@ -91,8 +91,13 @@ extension GitLabClient {
                     "cannot reach GitLab, retrying",
                     metadata: ["host": "\(host)", "path": "\(path)", "error": "\(error)"])
             }
-            try await Task.sleep(nanoseconds: UInt64(max(0, delay) * 1_000_000_000))
+            try await pause(delay)
         }
+    }
+
+    /// Wait `seconds` on the client's clock (cancellable).
+    func pause(_ seconds: Double) async throws {
+        try await clock.sleep(for: .milliseconds(Int64((max(0, seconds) * 1000).rounded())))
     }
 
     static func isRetryable(_ status: Int) -> Bool {

@@ -35,17 +35,23 @@ public final class GitLabClient: Sendable {
     let requestTimeout: TimeAmount
     /// Told about every answer (endpoint path pattern, HTTP status; 0 when none came), for metrics.
     let observer: (@Sendable (_ endpoint: String, _ status: Int) -> Void)?
+    /// What retry waits (back-off, `Retry-After`, a final update's 202) sleep on; tests pass a
+    /// clock that records the waits and returns at once.
+    let clock: any Clock<Duration>
 
     /// - Parameters:
     ///   - baseURL: the GitLab instance, e.g. `https://gitlab.example.com` (no `/api/v4`).
     ///   - http: a client the caller owns and shuts down.
     ///   - requestTimeout: the whole exchange; above GitLab's long-poll hold (~50 s).
+    ///   - clock: what retry waits sleep on (`ContinuousClock` outside tests).
     public init(
         baseURL: String, http: HTTPClient, retry: RetryPolicy = .default, logger: Logger,
         requestTimeout: TimeAmount = .seconds(70),
-        observer: (@Sendable (_ endpoint: String, _ status: Int) -> Void)? = nil
+        observer: (@Sendable (_ endpoint: String, _ status: Int) -> Void)? = nil,
+        clock: any Clock<Duration> = ContinuousClock()
     ) {
         self.observer = observer
+        self.clock = clock
         var trimmed = baseURL
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
         if trimmed.hasSuffix("/api/v4") { trimmed.removeLast("/api/v4".count) }

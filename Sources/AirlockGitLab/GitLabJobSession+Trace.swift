@@ -164,7 +164,7 @@ extension GitLabJobSession {
                     status: reply.status,
                     body: "\(client.host): job \(payload.id)'s final update not accepted after \(attempt) attempts")
             }
-            try await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000))
+            try await client.pause(wait)
         }
     }
 

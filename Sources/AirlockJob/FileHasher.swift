@@ -2,6 +2,7 @@ import AirlockCore
 import AirlockOS
 import Crypto
 import Foundation
+import Synchronization
 
 /// Digests of files for provenance and SBOMs: streamed in 1 MiB chunks (memory stays flat for any
 /// size), files hashed in parallel on every core, paths normalised (relative, `/`-separated, no
@@ -37,25 +38,21 @@ public enum FileHasher {
         let tasks: [(index: Int, part: Part)] = jobs.indices.flatMap { i in
             split && jobs[i].kind == .file ? [(i, Part.sha256), (i, Part.sha1)] : [(i, sha1 ? Part.both : Part.sha256)]
         }
-        var results = [Entry?](repeating: nil, count: tasks.count)
-        var failure: Error?
-        let lock = NSLock()
-        results.withUnsafeMutableBufferPointer { out in
-            let base = out.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: tasks.count) { t in
-                do {
-                    let (i, part) = tasks[t]
-                    (base + t).pointee = try hashOne(root: root, rel: jobs[i].rel, kind: jobs[i].kind, part: part)
-                } catch {
-                    lock.lock()
-                    if failure == nil { failure = error }
-                    lock.unlock()
-                }
+        let work = jobs
+        let results = Mutex([Entry?](repeating: nil, count: tasks.count))
+        let failure = Mutex<(any Error)?>(nil)
+        DispatchQueue.concurrentPerform(iterations: tasks.count) { t in
+            let (i, part) = tasks[t]
+            do {
+                let entry = try hashOne(root: root, rel: work[i].rel, kind: work[i].kind, part: part)
+                results.withLock { $0[t] = entry }
+            } catch {
+                failure.withLock { if $0 == nil { $0 = error } }
             }
         }
-        if let failure { throw failure }
+        if let failure = failure.withLock({ $0 }) { throw failure }
         var merged: [String: Entry] = [:]
-        for e in results.compactMap({ $0 }) {
+        for e in results.withLock({ $0 }).compactMap({ $0 }) {
             if var have = merged[e.path] {
                 if have.sha256.isEmpty { have.sha256 = e.sha256 }
                 if have.sha1 == nil { have.sha1 = e.sha1 }

@@ -6,7 +6,7 @@ import AirlockSecrets
 import Foundation
 
 /// One job to run.
-public struct JobRequest {
+public struct JobRequest: Sendable {
     public var job: Job
     public var profile: Profile
     /// Where the log, the outputs and the attestation go (`OutDirectory`).

@@ -2,19 +2,19 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// The real `VaultTransport`: HTTP(S) through AsyncHTTPClient on the shared event loop group.
 ///
 /// The broker's API is synchronous, so each call blocks the calling thread until the response
 /// arrives (never call it from an event loop thread). Call `shutdown()` when done; `deinit`
 /// does it too.
-public final class HTTPVaultTransport: VaultTransport, @unchecked Sendable {
+public final class HTTPVaultTransport: VaultTransport, Sendable {
     /// The server's base address, e.g. `http://127.0.0.1:8200` (no trailing `/v1`).
     public let address: String
     private let client: HTTPClient
     private let requestTimeout: TimeInterval
-    private let lock = NSLock()
-    private var isShutDown = false
+    private let isShutDown = Mutex(false)
 
     /// - Parameters:
     ///   - address: `http(s)://host:port` of the OpenBao server.
@@ -41,9 +41,9 @@ public final class HTTPVaultTransport: VaultTransport, @unchecked Sendable {
 
     /// Close the client's connections. Idempotent.
     public func shutdown() {
-        let first: Bool = lock.withLock {
-            defer { isShutDown = true }
-            return !isShutDown
+        let first = isShutDown.withLock { done in
+            defer { done = true }
+            return !done
         }
         if first { try? client.syncShutdown() }
     }

@@ -1,6 +1,7 @@
 import AirlockCore
 import AirlockSecrets
 import Foundation
+import Synchronization
 
 /// The production secret broker: issues a job's secrets from OpenBao (or Vault) through a
 /// per-job ACL policy and a short-lived, use-limited child token, and revokes them.
@@ -12,15 +13,14 @@ import Foundation
 /// On any failure everything issued so far is revoked before the error is thrown.
 ///
 /// Nothing here logs; errors name secrets, paths and the server, never values or tokens.
-public final class OpenBaoBroker: SecretBroker, @unchecked Sendable {
+public final class OpenBaoBroker: SecretBroker, Sendable {
     public let name = "openbao"
     public let config: OpenBaoConfig
     let transport: any VaultTransport
     /// Injected clock, for tests of the runner-token cache.
     let now: @Sendable () -> Date
 
-    private let lock = NSLock()
-    private var cachedToken: (token: String, refreshAt: Date?)?
+    private let cachedToken = Mutex<(token: String, refreshAt: Date?)?>(nil)
 
     /// A broker talking to `config.address` over HTTP.
     public convenience init(config: OpenBaoConfig) {
@@ -79,7 +79,7 @@ public final class OpenBaoBroker: SecretBroker, @unchecked Sendable {
     func runnerToken() throws -> (token: String, fresh: Bool) {
         if case .token(let token) = config.auth { return (token, false) }
         let current = now()
-        if let cached = lock.withLock({ cachedToken }), cached.refreshAt.map({ $0 > current }) ?? true {
+        if let cached = cachedToken.withLock({ $0 }), cached.refreshAt.map({ $0 > current }) ?? true {
             return (cached.token, false)
         }
         let (path, body, what) = loginRequest()
@@ -105,11 +105,11 @@ public final class OpenBaoBroker: SecretBroker, @unchecked Sendable {
         // Refresh when 10 % (at least 30 s) of the token's life is left, so no issue or revoke
         // starts with a token about to expire.
         let refreshAt = duration > 0 ? current.addingTimeInterval(max(0, duration - max(30, duration * 0.1))) : nil
-        lock.withLock { cachedToken = (token, refreshAt) }
+        cachedToken.withLock { $0 = (token, refreshAt) }
         return (token, true)
     }
 
-    func invalidateRunnerToken() { lock.withLock { cachedToken = nil } }
+    func invalidateRunnerToken() { cachedToken.withLock { $0 = nil } }
 
     private func loginRequest() -> (path: String, body: [String: Any], what: String) {
         switch config.auth {

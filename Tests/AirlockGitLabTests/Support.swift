@@ -17,13 +17,29 @@ struct Harness {
     static let fastRetry = RetryPolicy(maxAttempts: 4, baseDelay: 0.05, maxDelay: 2, jitter: 0)
 
     static func start(
-        options: TestCoordinator.Options = TestCoordinator.Options(), retry: RetryPolicy = fastRetry
+        options: TestCoordinator.Options = TestCoordinator.Options(), retry: RetryPolicy = fastRetry,
+        clock: any Clock<Duration> = ContinuousClock()
     ) async throws -> Harness {
         let coordinator = try await TestCoordinator.start(options: options)
         let http = makeHTTPClient()
         let client = GitLabClient(
-            baseURL: coordinator.baseURL, http: http, retry: retry, logger: testLogger, requestTimeout: .seconds(10))
+            baseURL: coordinator.baseURL, http: http, retry: retry, logger: testLogger, requestTimeout: .seconds(10),
+            clock: clock)
         return Harness(coordinator: coordinator, http: http, client: client)
+    }
+
+    /// A harness for `body`, closed afterwards however `body` ends (Swift has no `await` in
+    /// `defer`, so this is the scoped form of it).
+    static func with(
+        options: TestCoordinator.Options = TestCoordinator.Options(), retry: RetryPolicy = fastRetry,
+        clock: any Clock<Duration> = ContinuousClock(), _ body: (Harness) async throws -> Void
+    ) async throws {
+        let h = try await start(options: options, retry: retry, clock: clock)
+        do { try await body(h) } catch {
+            await h.close()
+            throw error
+        }
+        await h.close()
     }
 
     func close() async {
@@ -90,3 +106,28 @@ final class Recorder<T: Sendable>: Sendable {
 
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+/// A clock whose sleeps return at once and are recorded, in seconds: retry tests check the waits
+/// the client chose instead of waiting through them.
+final class RecordingClock: Clock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var offset: Duration = .zero
+    private var recorded: [Double] = []
+    private let origin = ContinuousClock.now
+
+    var now: ContinuousClock.Instant { lock.withLock { origin.advanced(by: offset) } }
+    var minimumResolution: Duration { .nanoseconds(1) }
+
+    func sleep(until deadline: ContinuousClock.Instant, tolerance: Duration?) async throws {
+        try Task.checkCancellation()
+        lock.withLock {
+            let d = max(.zero, origin.advanced(by: offset).duration(to: deadline))
+            offset += d
+            let c = d.components
+            recorded.append(Double(c.seconds) + Double(c.attoseconds) / 1e18)
+        }
+    }
+
+    /// Every wait so far, in seconds.
+    var sleeps: [Double] { lock.withLock { recorded } }
+}
