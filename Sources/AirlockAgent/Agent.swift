@@ -4,6 +4,7 @@ import AirlockSandbox
 import AirlockSecrets
 import Foundation
 import Logging
+import Synchronization
 
 /// The long-running agent: takes jobs from one source, runs up to `concurrency` of them at once,
 /// each in its own sandbox, uid range and workspace, and reports every result.
@@ -11,21 +12,23 @@ import Logging
 /// Life cycle: `recoverLeftovers()` once at start (jobs a crashed predecessor left running are
 /// reported failed, their leases revoked), then `run()` until `drain()` (finish running jobs,
 /// take no new ones — SIGQUIT) or `abort()` (cancel running jobs, full clean-up — SIGTERM/SIGINT).
-public final class Agent: @unchecked Sendable {
+public final class Agent: Sendable {
     public let source: any JobSource
     public let executor: JobExecutor
     public let journal: InFlightJournal
     public let metrics: AgentMetrics
     public let concurrency: Int
-    var logger: Logger
+    let logger: Logger
 
-    private let lock = NSLock()
-    private var stopping: StopMode?
-    private var controls: [String: JobControl] = [:]
-    private var cancelPoll: (@Sendable () -> Void)?
-    private var lastSourceError: String?
-    private var lastSourceErrorAt: Date?
-    private var started = Date()
+    /// What other threads (signal handlers, the coordinator's cancel, `/healthz`) see.
+    private struct State {
+        var stopping: StopMode?
+        var controls: [String: JobControl] = [:]
+        var cancelPoll: (@Sendable () -> Void)?
+        var lastSourceError: String?
+        var lastSourceErrorAt: Date?
+    }
+    private let state = Mutex(State())
 
     enum StopMode { case drain, abort }
 
@@ -42,16 +45,16 @@ public final class Agent: @unchecked Sendable {
     }
 
     /// Jobs running now.
-    public var runningJobs: Int { lock.lock(); defer { lock.unlock() }; return controls.count }
+    public var runningJobs: Int { state.withLock { $0.controls.count } }
 
     /// For `/healthz`: healthy unless the source has failed within the last minute.
     public var health: (ok: Bool, detail: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let e = lastSourceError, let at = lastSourceErrorAt, Date().timeIntervalSince(at) < 60 {
-            return (false, "unhealthy: \(source.kind) source: \(e)")
+        state.withLock { s in
+            if let e = s.lastSourceError, let at = s.lastSourceErrorAt, Date().timeIntervalSince(at) < 60 {
+                return (false, "unhealthy: \(source.kind) source: \(e)")
+            }
+            return (true, "ok: \(s.controls.count) job(s) running, source \(source.kind)")
         }
-        return (true, "ok: \(controls.count) job(s) running, source \(source.kind)")
     }
 
     /// Report and clean up what a crashed agent left: jobs in the journal are reported failed to
@@ -71,10 +74,10 @@ public final class Agent: @unchecked Sendable {
 
     /// Take no new jobs; return from `run()` when the running ones are finished.
     public func drain() {
-        lock.lock()
-        if stopping == nil { stopping = .drain }
-        let c = cancelPoll
-        lock.unlock()
+        let c = state.withLock { s in
+            if s.stopping == nil { s.stopping = .drain }
+            return s.cancelPoll
+        }
         c?()
         logger.info("draining: finishing \(runningJobs) running job(s), taking no new ones")
     }
@@ -82,23 +85,21 @@ public final class Agent: @unchecked Sendable {
     /// Cancel every running job now (sandboxes killed, secrets revoked, results reported as
     /// canceled) and return from `run()` when they are cleaned up.
     public func abort() {
-        lock.lock()
-        stopping = .abort
-        let c = cancelPoll
-        let all = Array(controls.values)
-        lock.unlock()
+        let (c, all) = state.withLock { s in
+            s.stopping = .abort
+            return (s.cancelPoll, Array(s.controls.values))
+        }
         c?()
         logger.warning("aborting \(all.count) running job(s)")
         all.forEach { $0.cancel(.abort) }
     }
 
-    private var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping != nil }
+    private var isStopping: Bool { state.withLock { $0.stopping != nil } }
 
     /// Serve until drained or aborted. Jobs run as child tasks of one task group, at most
     /// `concurrency` at a time: a job is claimed from the source only when a slot is free, and
     /// `run()` returns when the last running job has finished and reported.
     public func run() async {
-        started = Date()
         logger.info("agent started", metadata: ["source": "\(source.kind)", "concurrency": "\(concurrency)"])
         await withTaskGroup(of: Void.self) { group in
             var running = 0
@@ -143,30 +144,28 @@ public final class Agent: @unchecked Sendable {
 
     /// Remember how to interrupt the current poll; false when the agent is already stopping.
     private func setPoll(_ cancel: @escaping @Sendable () -> Void) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        cancelPoll = cancel
-        return stopping == nil
+        state.withLock { s in
+            s.cancelPoll = cancel
+            return s.stopping == nil
+        }
     }
 
     private func register(_ id: String, _ control: JobControl) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        controls[id] = control
-        return stopping == .abort
+        state.withLock { s in
+            s.controls[id] = control
+            return s.stopping == .abort
+        }
     }
 
     private func unregister(_ id: String) {
-        lock.lock()
-        controls[id] = nil
-        lock.unlock()
+        state.withLock { $0.controls[id] = nil }
     }
 
     private func setSourceError(_ e: String?) {
-        lock.lock()
-        lastSourceError = e
-        lastSourceErrorAt = e == nil ? nil : Date()
-        lock.unlock()
+        state.withLock { s in
+            s.lastSourceError = e
+            s.lastSourceErrorAt = e == nil ? nil : Date()
+        }
     }
 
     func runOne(_ job: any AgentJob) async {
@@ -200,9 +199,6 @@ public final class Agent: @unchecked Sendable {
 
     /// Cancel one job (the coordinator asked).
     public func cancel(jobID: String, _ how: JobControl.Cancellation) {
-        lock.lock()
-        let c = controls[jobID]
-        lock.unlock()
-        c?.cancel(how)
+        state.withLock { $0.controls[jobID] }?.cancel(how)
     }
 }

@@ -2,6 +2,7 @@ import AirlockCore
 import AirlockOS
 import AirlockProfile
 import Foundation
+import Synchronization
 
 /// Turns a profile's filesystem section and a launch's workspace into the helper's ordered
 /// mount list. Order: toolchain binds, extra binds, workspace, /tmp, HOME, /proc, /dev, /etc files.
@@ -80,7 +81,7 @@ enum MountPlan {
 }
 
 /// Mount plans by what they depend on, so repeated launches of one profile skip the host lookups.
-final class MountPlanCache: @unchecked Sendable {
+final class MountPlanCache: Sendable {
     private struct Key: Hashable {
         var filesystem: FilesystemSpec
         var extra: [BindMount]
@@ -88,21 +89,18 @@ final class MountPlanCache: @unchecked Sendable {
         var hostname: String
         var setupIDs: [UInt32]
     }
-    private var plans: [Key: [HelperConfig.MountOp]] = [:]
-    private let lock = NSLock()
+    private let plans = Mutex<[Key: [HelperConfig.MountOp]]>([:])
 
     func plan(spec: SandboxSpec, identity: SandboxIdentity) throws -> [HelperConfig.MountOp] {
         let key = Key(
             filesystem: spec.profile.filesystem, extra: spec.extraBinds, workspace: spec.workspace,
             hostname: spec.hostname, setupIDs: [identity.setupUID, identity.setupGID])
-        lock.lock()
-        if let p = plans[key] { lock.unlock(); return p }
-        lock.unlock()
+        if let p = plans.withLock({ $0[key] }) { return p }
         let p = try MountPlan.build(spec: spec, identity: identity)
-        lock.lock()
-        if plans.count > 64 { plans.removeAll() }
-        plans[key] = p
-        lock.unlock()
+        plans.withLock { plans in
+            if plans.count > 64 { plans.removeAll() }
+            plans[key] = p
+        }
         return p
     }
 }

@@ -3,6 +3,7 @@ import AirlockOS
 import AirlockProfile
 import Foundation
 import Logging
+import Synchronization
 
 /// Airlock's launch API: turns a `SandboxSpec` into a running, supervised, torn-down sandbox.
 ///
@@ -164,26 +165,19 @@ public final class Sandbox: @unchecked Sendable {
 }
 
 /// A flag set from another thread.
-final class ManagedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+final class ManagedFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }
 
 /// The helpers currently running, for signal forwarding and shutdown.
-final class ActiveSandboxes: @unchecked Sendable {
-    private let lock = NSLock()
-    private var helpers: [ObjectIdentifier: HelperProcess] = [:]
-    func insert(_ h: HelperProcess) { lock.lock(); helpers[ObjectIdentifier(h)] = h; lock.unlock() }
-    func remove(_ h: HelperProcess) { lock.lock(); helpers[ObjectIdentifier(h)] = nil; lock.unlock() }
-    func contains(_ h: HelperProcess) -> Bool {
-        lock.lock(); defer { lock.unlock() }; return helpers[ObjectIdentifier(h)] != nil
-    }
+final class ActiveSandboxes: Sendable {
+    private let helpers = Mutex<[ObjectIdentifier: HelperProcess]>([:])
+    func insert(_ h: HelperProcess) { helpers.withLock { $0[ObjectIdentifier(h)] = h } }
+    func remove(_ h: HelperProcess) { helpers.withLock { $0[ObjectIdentifier(h)] = nil } }
+    func contains(_ h: HelperProcess) -> Bool { helpers.withLock { $0[ObjectIdentifier(h)] != nil } }
     func forEach(_ body: (HelperProcess) -> Void) {
-        lock.lock()
-        let all = Array(helpers.values)
-        lock.unlock()
-        all.forEach(body)
+        helpers.withLock { Array($0.values) }.forEach(body)
     }
 }
