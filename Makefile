@@ -52,15 +52,18 @@ test: build $(PROBE)
 	@scripts/test-unprivileged.sh
 
 test-unit: deps
-	$(SWIFT) test --filter 'AirlockCoreTests|AirlockProfileTests|AirlockOSTests'
+	$(SWIFT) test --filter 'AirlockCoreTests|AirlockProfileTests|AirlockOSTests|RepoChecksTests'
 
 bench: release
 	@scripts/start-services.sh
 	$(RELEASE_DIR)/airlock-bench | tee Benchmarks/results.md; rc=$$?; scripts/stop-services.sh; exit $$rc
 
+# Formatting, the helper's warnings, and the layering: every import in Sources must be an edge
+# Layers.txt allows, and declared in Package.swift (scripts/check-layers).
 lint:
 	swift format lint --strict --recursive Sources Tests Package.swift
 	cc -fsyntax-only -Wall -Wextra -Werror Sources/airlock-helper/helper.c
+	scripts/check-layers
 
 format:
 	swift format --in-place --recursive Sources Tests Package.swift

@@ -1,12 +1,23 @@
 // swift-tools-version:6.0
 // Airlock — a sandboxed, ephemeral build runner for Linux.
 //
-// Layers (dependencies point one way, see README "Architecture"):
-//   C boundary : CSeccomp, CCap (system libraries), CAirlockShims (small C), airlock-helper (C exe)
-//   OS         : AirlockOS            — the only Swift module that imports the C targets
-//   domain     : AirlockCore, AirlockProfile — pure, testable as any user
-//   runtime    : AirlockSandbox       — plan → running, supervised, torn-down sandbox
-//   CLI        : AirlockCLI, airlock  — one command type per verb
+// Layers, lowest first; dependencies point one way (down). Layers.txt is the table of allowed
+// edges and `make lint` (scripts/check-layers) fails on an import or a dependency it does not
+// allow. See also README "Architecture" (its module table).
+//   c             : CSeccomp (libseccomp), CAirlockShims (small C), airlock-helper (C executable)
+//   core          : AirlockCore          — AirlockError, the job model, YAML; pure, testable as any user
+//   os            : AirlockOS            — the only Swift module that imports the C targets: seccomp,
+//                                          cgroups, the helper, the fd-confined file module, PrivateFile
+//   domain        : AirlockProfile (pure), AirlockProvenance, AirlockSecrets — the last two keep
+//                   private state files (keys, the store, the lease journal) through AirlockOS
+//   adapters      : AirlockVault (OpenBao), AirlockGitLab (GitLab's runner API) — over HTTP
+//   runtime       : AirlockSandbox       — launch plan → running, supervised, torn-down sandbox;
+//                                          no secrets, no provenance
+//   job           : AirlockJob           — the JobPipeline and its stages
+//   orchestration : AirlockAgent         — job sources, concurrency, journal, metrics
+//   cli           : AirlockCLI, airlock  — one command type per verb; no AirlockOS
+//   tools         : airlock-bench        — `make bench`
+//   test support  : GitLabTestCoordinator, AirlockTestSupport (Tests/Support)
 import PackageDescription
 
 let package = Package(
@@ -32,9 +43,6 @@ let package = Package(
         .systemLibrary(
             name: "CSeccomp", pkgConfig: "libseccomp",
             providers: [.apt(["libseccomp-dev"])]),
-        .systemLibrary(
-            name: "CCap", pkgConfig: "libcap",
-            providers: [.apt(["libcap-dev"])]),
         .target(name: "CAirlockShims"),
         // The single-threaded launcher that does all namespace work. Plain C, no Swift runtime
         // between fork and exec. `make helper` also builds it with cc (faster start-up).
@@ -43,9 +51,9 @@ let package = Package(
         // ── OS ────────────────────────────────────────────────────────────────
         .target(
             name: "AirlockOS",
-            dependencies: ["CSeccomp", "CCap", "CAirlockShims"]),
+            dependencies: ["CSeccomp", "CAirlockShims", "AirlockCore"]),
 
-        // ── pure domain ───────────────────────────────────────────────────────
+        // ── core and domain ───────────────────────────────────────────────────
         .target(
             name: "AirlockCore",
             dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -55,18 +63,21 @@ let package = Package(
         // in-toto statements, SLSA provenance, DSSE signing, SPDX SBOMs, verification.
         .target(
             name: "AirlockProvenance",
-            dependencies: ["AirlockCore", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["AirlockCore", "AirlockOS", .product(name: "Crypto", package: "swift-crypto")]),
 
         // Secrets: job syntax, brokers, the embedded encrypted store, leases, masking.
         .target(
             name: "AirlockSecrets",
-            dependencies: ["AirlockCore", .product(name: "Crypto", package: "swift-crypto")]),
-        // The OpenBao / Vault broker: the only module that imports AsyncHTTPClient.
+            dependencies: ["AirlockCore", "AirlockOS", .product(name: "Crypto", package: "swift-crypto")]),
+        // ── adapters ──────────────────────────────────────────────────────────
+        // The OpenBao / Vault broker, over AsyncHTTPClient.
         .target(
             name: "AirlockVault",
             dependencies: [
                 "AirlockSecrets", "AirlockCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
 
         // The GitLab runner protocol: job requests, trace streaming, job updates, artifacts.
@@ -92,7 +103,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
-        // ── job layer ─────────────────────────────────────────────────────────
+        // ── job ───────────────────────────────────────────────────────────────
         // The JobPipeline and its stages: materials, secret delivery, step scheduler, outputs,
         // attestation, teardown.
         .target(
@@ -102,7 +113,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
-        // ── agent ─────────────────────────────────────────────────────────────
+        // ── orchestration ─────────────────────────────────────────────────────
         // The long-running runner agent: job sources (spool, GitLab), concurrency, in-flight
         // journal and crash recovery, metrics.
         .target(
@@ -111,7 +122,6 @@ let package = Package(
                 "AirlockJob", "AirlockSandbox", "AirlockOS", "AirlockCore", "AirlockProfile", "AirlockProvenance",
                 "AirlockSecrets", "AirlockGitLab",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -124,7 +134,6 @@ let package = Package(
             dependencies: [
                 "AirlockJob", "AirlockSandbox", "AirlockCore", "AirlockProfile", "AirlockProvenance", "AirlockSecrets",
                 "AirlockVault", "AirlockAgent", "AirlockGitLab",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -146,9 +155,14 @@ let package = Package(
             name: "GitLabTestCoordinator",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Support/GitLabTestCoordinator"),
+        // What the sandbox and agent integration tests share: driving the real `airlock` binary,
+        // per-test state directories, the host leftover checks, and `.hostExclusive`.
+        .target(name: "AirlockTestSupport", path: "Tests/Support/AirlockTestSupport"),
         .testTarget(
             name: "AirlockGitLabTests",
             dependencies: [
@@ -156,6 +170,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
+        // Checks of the repository itself: scripts/check-layers against the real tree and planted faults.
+        .testTarget(name: "RepoChecksTests"),
         .testTarget(name: "AirlockProfileTests", dependencies: ["AirlockProfile", "AirlockCore"]),
         .testTarget(name: "AirlockOSTests", dependencies: ["AirlockOS"]),
         .testTarget(
@@ -169,14 +185,15 @@ let package = Package(
             name: "AirlockAgentTests",
             dependencies: [
                 "AirlockAgent", "AirlockJob", "AirlockSandbox", "AirlockCore", "AirlockCLI", "AirlockGitLab",
+                "AirlockProvenance", "GitLabTestCoordinator", "AirlockTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "AirlockSandboxTests",
             dependencies: [
                 "AirlockSandbox", "AirlockJob", "AirlockCLI", "AirlockOS", "AirlockProfile", "AirlockCore",
-                "AirlockProvenance", "AirlockSecrets", "AirlockAgent", "AirlockGitLab", "GitLabTestCoordinator",
-            ],
-            exclude: []),
+                "AirlockProvenance", "AirlockSecrets", "AirlockTestSupport",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages Airlock needs, only those missing. Safe to re-run.
-#   libseccomp-dev, libcap-dev, pkg-config : build (system-library targets)
+#   libseccomp-dev, pkg-config             : build (the CSeccomp system-library target)
 #   bubblewrap                             : benchmark peer (make bench)
 #   util-linux (setpriv), iproute2, procps : tests
 set -euo pipefail
 need=()
-for p in libseccomp-dev libcap-dev pkg-config bubblewrap util-linux procps gcc libc6-dev; do
+for p in libseccomp-dev pkg-config bubblewrap util-linux procps gcc libc6-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

@@ -1,6 +1,7 @@
 import AirlockCore
 import AirlockGitLab
 import AirlockJob
+import AirlockOS
 import AirlockSandbox
 import AirlockSecrets
 import Foundation

@@ -1,6 +1,5 @@
 import AirlockCore
 import AirlockGitLab
-import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -10,7 +9,7 @@ import NIOConcurrencyHelpers
 public final class GitLabSource: JobSource, @unchecked Sendable {
     public let kind = "gitlab"
     public let client: GitLabClient
-    let http: HTTPClient
+    let http: GitLabHTTP
     let config: AgentConfig.GitLab
     let info: GitLabRunnerInfo
     let mapper: GitLabJobMapper
@@ -32,7 +31,7 @@ public final class GitLabSource: JobSource, @unchecked Sendable {
         self.traceLimit = traceLimit
         self.logger = logger
         self.metrics = metrics
-        http = HTTPClient(eventLoopGroupProvider: .singleton)
+        http = GitLabHTTP()
         client = GitLabClient(
             baseURL: config.url, http: http, retry: retry, logger: logger,
             requestTimeout: .seconds(Int64(max(config.pollTimeout, 5))),

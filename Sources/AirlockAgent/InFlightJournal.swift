@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockOS
 import Foundation
 
 /// What the agent must know about a running job to clean up after a crash: which source it came

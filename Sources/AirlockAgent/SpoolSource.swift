@@ -1,5 +1,6 @@
 import AirlockCore
 import AirlockJob
+import AirlockOS
 import AirlockSandbox
 import Foundation
 import Logging

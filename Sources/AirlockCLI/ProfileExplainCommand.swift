@@ -1,5 +1,4 @@
 import AirlockCore
-import AirlockOS
 import AirlockProfile
 import AirlockSandbox
 import ArgumentParser
@@ -33,11 +32,11 @@ struct ProfileExplainCommand: ParsableCommand {
 
     func execute() -> Int32 {
         do {
-            let loaded = try ProfileLoader(searchPaths: ProfileSearch.paths, syscalls: LibseccompSyscalls()).load(
+            let loaded = try ProfileLoader(searchPaths: ProfileSearch.paths, syscalls: HostSyscalls()).load(
                 profile)
             for w in loaded.warnings { warn(w) }
             let p = loaded.profile
-            let program = try SeccompProgramCache().program(for: p.seccomp, profileName: p.name)
+            let program = try SeccompProgramCache().filter(for: p.seccomp, profileName: p.name)
             var out = "profile: \(p.name)"
             if p.lineage.count > 1 { out += " (extends: \(p.lineage.joined(separator: " → ")))" }
             out += "\ndefault action: \(p.seccomp.defaultAction.text)\n"
@@ -55,8 +54,8 @@ struct ProfileExplainCommand: ParsableCommand {
         }
     }
 
-    func decision(name: String, profile p: Profile, program: SeccompProgram) throws -> String {
-        let table = LibseccompSyscalls()
+    func decision(name: String, profile p: Profile, program: CompiledSeccompFilter) throws -> String {
+        let table = HostSyscalls()
         guard let nr = table.number(of: name), nr >= 0 else {
             throw AirlockError(
                 .usage,
@@ -71,11 +70,12 @@ struct ProfileExplainCommand: ParsableCommand {
             if let v = Int64(t) { return UInt64(bitPattern: v) }
             throw AirlockError(.usage, "--args '\(a)' is not a number", hint: "write decimal or 0x hex values")
         }
-        let decision = try SeccompEvaluator(program: program).decide(.init(number: nr, args: values))
+        let decision = try program.decide(number: nr, args: values)
         var text = "\(name)(\(values.map { "0x" + String($0, radix: 16) }.joined(separator: ", "))) [nr \(nr)] → "
-        switch decision {
-        case .errno(let e): text += "errno \(e) (\(ErrnoName.name(e) ?? "?"))"
-        default: text += decision.description
+        if let e = decision.errno {
+            text += "errno \(e) (\(ErrnoName.name(e) ?? "?"))"
+        } else {
+            text += decision.text
         }
         text += "\n  (the compiled BPF program's answer)\n"
         let related = try p.seccomp.normalizedRules().filter { $0.names.contains(name) }

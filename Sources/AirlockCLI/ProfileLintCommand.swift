@@ -1,5 +1,4 @@
 import AirlockCore
-import AirlockOS
 import AirlockProfile
 import AirlockSandbox
 import ArgumentParser
@@ -30,7 +29,7 @@ struct ProfileLintCommand: ParsableCommand {
     func execute() -> Int32 {
         var errors = 0
         var warnings = 0
-        let loader = ProfileLoader(searchPaths: ProfileSearch.paths, syscalls: LibseccompSyscalls())
+        let loader = ProfileLoader(searchPaths: ProfileSearch.paths, syscalls: HostSyscalls())
         for ref in profiles {
             var findings: [LintFinding] = []
             do {
@@ -87,7 +86,7 @@ enum ProfileSyscallScan {
         if let syscalls = try? map["syscalls"]?.sequence() {
             for s in syscalls { nameNodes += (try? s.mapping()["names"]?.sequence()) ?? [] }
         }
-        let table = LibseccompSyscalls()
+        let table = HostSyscalls()
         var out: [LintFinding] = []
         var seen = Set<String>()
         for n in nameNodes {
@@ -96,7 +95,7 @@ enum ProfileSyscallScan {
                 LintFinding(
                     severity: .error, check: "unknown-syscall", location: n.location.description,
                     message:
-                        "libseccomp \(LibseccompSyscalls.libraryVersion) cannot resolve syscall '\(name)'\(Suggest.didYouMean(name, in: table.allNames))"
+                        "libseccomp \(HostSyscalls.libraryVersion) cannot resolve syscall '\(name)'\(Suggest.didYouMean(name, in: table.allNames))"
                 ))
         }
         return out

@@ -1,5 +1,4 @@
 import AirlockCore
-import AirlockOS
 import AirlockProfile
 import AirlockSandbox
 import Foundation
@@ -20,7 +19,7 @@ enum ProfileSearch {
     static func load(_ nameOrPath: String, relativeTo base: String? = nil) throws -> Profile {
         var search = paths
         if let base { search.insert(base, at: 0) }
-        let loader = ProfileLoader(searchPaths: search, syscalls: LibseccompSyscalls())
+        let loader = ProfileLoader(searchPaths: search, syscalls: HostSyscalls())
         var ref = nameOrPath
         if let base, (ref.contains("/") || ref.hasSuffix(".yaml") || ref.hasSuffix(".json")), !ref.hasPrefix("/") {
             ref = base + "/" + ref

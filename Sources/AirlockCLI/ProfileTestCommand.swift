@@ -1,5 +1,4 @@
 import AirlockCore
-import AirlockOS
 import AirlockProfile
 import AirlockSandbox
 import ArgumentParser
@@ -38,12 +37,12 @@ struct ProfileTestCommand: ParsableCommand {
 
     func execute() -> Int32 {
         do {
-            let loaded = try ProfileLoader(searchPaths: ProfileSearch.paths, syscalls: LibseccompSyscalls()).load(
+            let loaded = try ProfileLoader(searchPaths: ProfileSearch.paths, syscalls: HostSyscalls()).load(
                 profile)
             for w in loaded.warnings { warn(w) }
             let caseFile = try cases ?? defaultCaseFile()
             let text = String(decoding: try YAMLReader.readFile(caseFile), as: UTF8.self)
-            let file = try ProfileCaseFile.parse(text: text, file: caseFile, syscalls: LibseccompSyscalls())
+            let file = try ProfileCaseFile.parse(text: text, file: caseFile, syscalls: HostSyscalls())
             if let intended = file.profile, intended != loaded.profile.name {
                 warn("\(caseFile) is written for profile '\(intended)', but runs under '\(loaded.profile.name)'")
             }

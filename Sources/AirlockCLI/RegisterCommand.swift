@@ -2,7 +2,6 @@ import AirlockAgent
 import AirlockCore
 import AirlockGitLab
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
 import Logging
 
@@ -77,7 +76,7 @@ struct RegisterCommand: ParsableCommand {
             if let name { cfg.name = name }
             let systemID = AgentConfig.makeSystemID()
             let runnerToken = try blocking { [url, token, registrationToken, description, tags, cfg] in
-                let http = HTTPClient(eventLoopGroupProvider: .singleton)
+                let http = GitLabHTTP()
                 let client = GitLabClient(
                     baseURL: url, http: http, retry: RetryPolicy(maxAttempts: 3, baseDelay: 1, maxDelay: 5),
                     logger: Logger(label: "airlock.register"), requestTimeout: .seconds(30))
@@ -100,7 +99,7 @@ struct RegisterCommand: ParsableCommand {
             cfg.gitlab = .init(url: url, token: runnerToken, systemID: systemID)
             try FileManager.default.createDirectory(
                 atPath: (config as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try PrivateFile.replace(config, contents: Array(cfg.yaml().utf8))
+            try cfg.write(to: config)
             info(
                 "runner verified; config written to \(config) (mode 0600). Start it with: airlock agent --config \(config)"
             )

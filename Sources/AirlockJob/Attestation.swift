@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockOS
 import AirlockProfile
 import AirlockProvenance
 import AirlockSandbox

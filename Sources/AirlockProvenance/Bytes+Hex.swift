@@ -1,7 +1,7 @@
 import AirlockCore
 import Foundation
 
-// `zeroize` (for private key material this module owns) lives in AirlockCore/PrivateFile.swift.
+// `zeroize` (for private key material this module owns) lives in AirlockCore/Zeroize.swift.
 
 /// Lowercase hexadecimal, two digits a byte.
 func hexString<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {

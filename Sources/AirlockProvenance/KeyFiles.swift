@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockOS
 import Foundation
 
 /// The on-disk key pair: `signing.key` (PKCS#8 PEM, mode 0600) and `signing.pub` (SPKI PEM,

@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockOS
 import Crypto
 import Foundation
 

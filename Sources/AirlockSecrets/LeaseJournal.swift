@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockOS
 import Foundation
 
 /// The lease journal: `<stateDir>/leases/journal.jsonl` (0600, in a 0700 directory), one JSON

@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockOS
 import Foundation
 
 /// The access record: `<stateDir>/leases/access.jsonl` (0600), one JSON line per lease event —

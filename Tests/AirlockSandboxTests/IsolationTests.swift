@@ -1,9 +1,10 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
 /// Every integration test runs in this one serialized suite, so the leftover checks after each
 /// test cannot see another test's sandbox.
-@Suite("sandbox integration (root)", .serialized, .needsRootSandbox)
+@Suite("sandbox integration (root)", .serialized, .needsRootSandbox, .hostExclusive)
 struct SandboxIntegration {}
 
 extension SandboxIntegration {

@@ -3,6 +3,7 @@ import AirlockJob
 import AirlockOS
 import AirlockProfile
 import AirlockSandbox
+import AirlockTestSupport
 import Foundation
 import Testing
 

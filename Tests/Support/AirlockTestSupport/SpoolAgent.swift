@@ -2,13 +2,13 @@ import Foundation
 import Testing
 
 /// A spool directory and an `airlock agent` process serving it, for integration tests.
-final class SpoolAgent {
-    let state: TestState
-    let spool: String
-    var process: Process?
-    let logPath: String
+public final class SpoolAgent {
+    public let state: TestState
+    public let spool: String
+    public var process: Process?
+    public let logPath: String
 
-    init(state: TestState, spool: String? = nil) {
+    public init(state: TestState, spool: String? = nil) {
         self.state = state
         self.spool = spool ?? state.dir + "/spool"
         logPath = state.dir + "/agent-\(UUID().uuidString.prefix(6)).log"
@@ -16,12 +16,12 @@ final class SpoolAgent {
     }
 
     /// Start `airlock agent --spool` with extra arguments.
-    func start(_ args: [String] = [], name: String = "t1") throws {
+    public func start(_ args: [String] = [], name: String = "t1") throws {
         try startAgent(["--spool", spool, "--name", name] + args)
     }
 
     /// Start `airlock agent` with exactly these arguments.
-    func startAgent(_ args: [String]) throws {
+    public func startAgent(_ args: [String]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Host.airlock)
         p.arguments = ["agent"] + args
@@ -36,10 +36,10 @@ final class SpoolAgent {
         process = p
     }
 
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// Drop a job: `NAME.yaml`, or a directory with job.yaml and files, moved in atomically.
-    func submit(_ name: String, _ yaml: String, files: [String: String] = [:]) throws {
+    public func submit(_ name: String, _ yaml: String, files: [String: String] = [:]) throws {
         let staging = state.dir + "/staging-\(UUID().uuidString.prefix(6))"
         if files.isEmpty {
             try yaml.write(toFile: staging, atomically: false, encoding: .utf8)
@@ -53,7 +53,7 @@ final class SpoolAgent {
     }
 
     /// The result of job `id`, waiting up to `timeout` seconds for it.
-    func result(_ id: String, timeout: Double = 60) -> [String: Any]? {
+    public func result(_ id: String, timeout: Double = 60) -> [String: Any]? {
         let path = "\(spool)/done/\(id)/result.json"
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -69,7 +69,7 @@ final class SpoolAgent {
 
     /// Wait until `cond` holds (polling), up to `timeout` seconds.
     @discardableResult
-    static func wait(_ timeout: Double = 30, _ cond: () -> Bool) -> Bool {
+    public static func wait(_ timeout: Double = 30, _ cond: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if cond() { return true }
@@ -78,23 +78,23 @@ final class SpoolAgent {
         return cond()
     }
 
-    func signal(_ sig: Int32) { if let p = process { kill(p.processIdentifier, sig) } }
+    public func signal(_ sig: Int32) { if let p = process { kill(p.processIdentifier, sig) } }
 
     /// Wait for the agent to exit; returns its status (nil if it did not exit in time).
-    func waitExit(_ timeout: Double = 30) -> Int32? {
+    public func waitExit(_ timeout: Double = 30) -> Int32? {
         guard let p = process else { return nil }
         guard Self.wait(timeout, { !p.isRunning }) else { return nil }
         return p.terminationStatus
     }
 
     /// Stop the agent however it is (drain, then kill).
-    func stop() {
+    public func stop() {
         guard let p = process, p.isRunning else { return }
         kill(p.processIdentifier, SIGQUIT)
         if waitExit(20) == nil { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
     }
 
-    var inflight: [String] {
+    public var inflight: [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: state.dir + "/agents/t1/inflight")) ?? []
     }
 }

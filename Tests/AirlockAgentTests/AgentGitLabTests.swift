@@ -1,10 +1,11 @@
 import AirlockGitLab
 import AirlockProvenance
+import AirlockTestSupport
 import Foundation
 import GitLabTestCoordinator
 import Testing
 
-extension SandboxIntegration {
+extension AgentIntegration {
     /// The agent against a test coordinator that follows GitLab's runner API.
     @Suite("agent: GitLab coordinator (root)", .serialized)
     struct AgentGitLab {

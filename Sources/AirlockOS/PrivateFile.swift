@@ -1,3 +1,4 @@
+import AirlockCore
 import Foundation
 
 #if canImport(Glibc)
@@ -9,9 +10,11 @@ import Foundation
 #endif
 
 /// File operations for the runner's private state (signing keys, the secret store's key and
-/// sealed secrets, the lease journal). Every file is created with its final mode in the `open` call itself —
-/// never written first and `chmod`ed afterwards, which would leave it briefly readable — and
-/// symbolic links are never followed.
+/// sealed secrets, the lease journal). It lives in the OS layer because it makes kernel calls;
+/// the domain modules that keep state on disk (AirlockSecrets, AirlockProvenance) reach the disk
+/// only through it (see Layers.txt). Every file is created with its final mode in the `open`
+/// call itself — never written first and `chmod`ed afterwards, which would leave it briefly
+/// readable — and symbolic links are never followed.
 public enum PrivateFile {
     /// Makes sure `path` is a directory with exactly `mode` owned by us, creating it (and missing
     /// parents, 0700) if needed. A symbolic link in its place is refused.
@@ -179,33 +182,4 @@ public enum PrivateFile {
         }
         return AirlockError(.privateFile, "\(call) \(path) failed: \(reason) (errno \(code))", hint: hint)
     }
-}
-
-/// Overwrites a buffer that held secret bytes, then empties it. The storage is released through
-/// the opaque runtime, so the optimizer cannot prove the stores dead.
-public func zeroize(_ bytes: inout [UInt8]) {
-    bytes.withUnsafeMutableBufferPointer { buffer in
-        for i in buffer.indices { buffer[i] = 0 }
-    }
-    bytes.removeAll(keepingCapacity: false)
-}
-
-/// Overwrites a `Data` the caller created, then empties it. Never call it on a `Data` obtained
-/// from another library: swift-crypto's `rawRepresentation` can alias a key's own storage.
-public func zeroize(_ data: inout Data) {
-    data.resetBytes(in: 0..<data.count)
-    data.removeAll(keepingCapacity: false)
-}
-
-/// `count` random bytes from the system generator, as lowercase hex.
-public func randomHex(_ count: Int) -> String {
-    var rng = SystemRandomNumberGenerator()
-    let digits = Array("0123456789abcdef".utf8)
-    var out = [UInt8]()
-    for _ in 0..<count {
-        let b = UInt8.random(in: 0...255, using: &rng)
-        out.append(digits[Int(b >> 4)])
-        out.append(digits[Int(b & 0x0f)])
-    }
-    return String(decoding: out, as: UTF8.self)
 }

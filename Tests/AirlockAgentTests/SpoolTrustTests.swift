@@ -1,7 +1,8 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
-extension SandboxIntegration {
+extension AgentIntegration {
     /// The spool's trust boundary: whoever writes `incoming/` chooses the job, not its sandbox.
     @Suite("agent: spool trust boundary (root)", .serialized)
     struct SpoolTrust {

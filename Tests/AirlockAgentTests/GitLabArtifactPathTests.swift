@@ -1,8 +1,9 @@
+import AirlockTestSupport
 import Foundation
 import GitLabTestCoordinator
 import Testing
 
-extension SandboxIntegration.AgentGitLab {
+extension AgentIntegration.AgentGitLab {
     /// C1 through a coordinator: `artifacts: paths:` get the same rules as `outputs:`.
     @Test("C1: GitLab artifact paths with '..' or a .[.] glob through a planted symlink touch no host file")
     func artifactPathsCannotEscape() async throws {

@@ -1,8 +1,9 @@
 import AirlockProvenance
+import AirlockTestSupport
 import Foundation
 import Testing
 
-extension SandboxIntegration {
+extension AgentIntegration {
     @Suite("agent: spool source (root)", .serialized)
     struct AgentSpool {
         @Test func runsJobsConcurrentlyAndWritesSignedResults() throws {

@@ -1,11 +1,14 @@
 import Foundation
 import Testing
 
+// Shared by the integration tests of AirlockSandboxTests and AirlockAgentTests: both drive the
+// real `airlock` binary as root and check the host for leftovers.
+
 /// Facts about the test host and helpers to drive the real `airlock` binary.
-enum Host {
-    static let isRoot = geteuid() == 0
+public enum Host {
+    public static let isRoot = geteuid() == 0
     /// Where `swift build` put the binaries (next to the test bundle).
-    static let buildDir: String = {
+    public static let buildDir: String = {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
         var dir = (exe as NSString).deletingLastPathComponent
         while !dir.isEmpty && dir != "/" {
@@ -14,15 +17,18 @@ enum Host {
         }
         return ""
     }()
-    static var airlock: String { buildDir + "/airlock" }
-    static var helper: String { ProcessInfo.processInfo.environment["AIRLOCK_HELPER"] ?? buildDir + "/airlock-helper" }
-    static let repoRoot: String = {
+    public static var airlock: String { buildDir + "/airlock" }
+    public static var helper: String {
+        ProcessInfo.processInfo.environment["AIRLOCK_HELPER"] ?? buildDir + "/airlock-helper"
+    }
+    public static let repoRoot: String = {
+        // Tests/Support/AirlockTestSupport/Support.swift
         var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
+        for _ in 0..<4 { url.deleteLastPathComponent() }
         return url.path
     }()
     /// The attack probe, compiled by `make test` (or here, on demand).
-    static let probe: String = {
+    public static let probe: String = {
         if let p = ProcessInfo.processInfo.environment["AIRLOCK_PROBE"], FileManager.default.isExecutableFile(atPath: p)
         {
             return p
@@ -31,28 +37,37 @@ enum Host {
         _ = try? Run.capture(["/usr/bin/cc", "-O2", "-o", out, repoRoot + "/Tests/Probes/airlock-probe.c"])
         return out
     }()
-    static var canSandbox: Bool { isRoot && FileManager.default.isExecutableFile(atPath: airlock) }
+    public static var canSandbox: Bool { isRoot && FileManager.default.isExecutableFile(atPath: airlock) }
 }
 
 /// Gates integration tests on what they need, saying why.
 extension Trait where Self == ConditionTrait {
-    static var needsRootSandbox: Self {
+    public static var needsRootSandbox: Self {
         .enabled(if: Host.canSandbox, "needs root (cgroups, uid ranges) and a built `airlock` (run `make test`)")
     }
 }
 
-struct RunResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
+public struct RunResult {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
 }
 
-final class DataBox: @unchecked Sendable { var data = Data() }
+public final class DataBox: @unchecked Sendable {
+    public var data = Data()
+    public init() {}
+}
 
-enum Run {
+public enum Run {
     /// Run a process to completion, capturing output.
     @discardableResult
-    static func capture(
+    public static func capture(
         _ argv: [String], env: [String: String]? = nil, cwd: String? = nil, stdin: FileHandle? = nil,
         extraFDs: Bool = false
     ) throws -> RunResult {
@@ -84,15 +99,15 @@ enum Run {
 }
 
 /// A private state directory per test, checked for leftovers afterwards.
-final class TestState {
-    let dir: String
-    init() {
+public final class TestState {
+    public let dir: String
+    public init() {
         dir = NSTemporaryDirectory() + "airlock-test-\(UUID().uuidString.prefix(8))"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     }
     deinit { try? FileManager.default.removeItem(atPath: dir) }
 
-    var env: [String: String] {
+    public var env: [String: String] {
         var e = ProcessInfo.processInfo.environment
         e["AIRLOCK_STATE_DIR"] = dir
         e["AIRLOCK_HELPER"] = Host.helper
@@ -102,7 +117,8 @@ final class TestState {
     }
 
     /// `airlock exec` with the probe bound at /probe.
-    func exec(_ args: [String], probe: Bool = true, options: [String] = [], env extra: [String: String] = [:]) throws
+    public func exec(_ args: [String], probe: Bool = true, options: [String] = [], env extra: [String: String] = [:])
+        throws
         -> RunResult
     {
         var argv = [Host.airlock, "exec"] + options
@@ -111,20 +127,20 @@ final class TestState {
         return try Run.capture(argv, env: env.merging(extra) { $1 })
     }
 
-    func probe(_ args: String..., options: [String] = []) throws -> RunResult {
+    public func probe(_ args: String..., options: [String] = []) throws -> RunResult {
         try exec(["/opt/probe/airlock-probe"] + args, options: options)
     }
 
     /// Workspaces left in this state directory.
-    var leftoverWorkspaces: [String] {
+    public var leftoverWorkspaces: [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: dir + "/workspaces")) ?? []
     }
 }
 
 /// What a sandbox may leave on the host, checked after each integration test.
-enum Leftovers {
+public enum Leftovers {
     /// Host processes running under a root-mode sandbox uid (≥ 1,000,000).
-    static func sandboxProcesses() -> [String] {
+    public static func sandboxProcesses() -> [String] {
         var out: [String] = []
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(entry) != nil {
             guard let status = try? String(contentsOfFile: "/proc/\(entry)/status", encoding: .utf8) else { continue }
@@ -137,7 +153,7 @@ enum Leftovers {
     }
 
     /// Job cgroups still present under Airlock's cgroup directories.
-    static func cgroups() -> [String] {
+    public static func cgroups() -> [String] {
         var out: [String] = []
         for c in ["memory", "pids", "cpu", "freezer"] {
             let base = "/sys/fs/cgroup/\(c)/airlock"
@@ -150,13 +166,13 @@ enum Leftovers {
     }
 
     /// Host mounts mentioning Airlock's paths.
-    static func mounts() -> [String] {
+    public static func mounts() -> [String] {
         let text = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
         return text.split(separator: "\n").filter { $0.contains("airlock") }.map(String.init)
     }
 
     /// Fails the test if anything is left behind (processes get a moment to be reaped).
-    static func expectNone(_ state: TestState, sourceLocation: SourceLocation = #_sourceLocation) {
+    public static func expectNone(_ state: TestState, sourceLocation: SourceLocation = #_sourceLocation) {
         var procs = sandboxProcesses()
         for _ in 0..<50 where !procs.isEmpty {
             usleep(20_000)
