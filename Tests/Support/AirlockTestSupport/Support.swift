@@ -189,7 +189,7 @@ public enum Leftovers {
 
 /// Reads `handle` until what was read contains `marker` followed by a line end (or EOF): a
 /// readiness handshake with a job that prints `marker` once it is where the test needs it.
-func readUntil(_ handle: FileHandle, line marker: String) -> String {
+public func readUntil(_ handle: FileHandle, line marker: String) -> String {
     var text = ""
     while true {
         if let r = text.range(of: marker), text[r.upperBound...].contains("\n") { return text }
