@@ -46,6 +46,8 @@ public final class Sandbox: @unchecked Sendable {
         if let stateDirectory { env["AIRLOCK_STATE_DIR"] = stateDirectory }
         let state = try StateDirectory.resolve(environment: env)
         Workspace.removeStale(state: state)
+        // `airlock run` and the agent describe the toolchain in provenance: keep that between runs.
+        ToolchainInspector.cache(in: state)
         return Sandbox(state: state, helperPath: try HelperLocator.locate())
     }
 
