@@ -11,7 +11,8 @@ import Logging
 public final class Sandbox: @unchecked Sendable {
     public let state: StateDirectory
     public let helperPath: String
-    public let programs = SeccompProgramCache()
+    /// Compiled seccomp programs, also kept on disk under `<state>/cache/seccomp`.
+    public let programs: SeccompProgramCache
     let plans = MountPlanCache()
     public var logger: Logger
     private let cgroupHost: Result<CgroupHost, OSError>
@@ -23,6 +24,7 @@ public final class Sandbox: @unchecked Sendable {
         self.state = state
         self.helperPath = helperPath
         self.logger = logger
+        programs = SeccompProgramCache(state: state)
         do {
             let host = try CgroupHost.detect()
             Self.removeStaleSlotCgroups(host)
