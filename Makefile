@@ -5,6 +5,11 @@ RELEASE_DIR  := .build/release
 AIRLOCK      := $(BUILD_DIR)/airlock
 PROBE        := .build/airlock-probe
 CFLAGS_HELPER := -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+# The release build links the Swift runtime and Foundation into `airlock` statically: a
+# one-shot `airlock exec` then spends no start-up binding a dozen shared Swift libraries (see
+# README, Benchmarks). Not the debug build: `swift test` builds without the flag, and the two
+# would rebuild every module for each other on each `make test`.
+RELEASE_FLAGS ?= --static-swift-stdlib
 
 .PHONY: all deps build release helper demo test test-unit bench lint format clean
 
@@ -21,7 +26,7 @@ build: deps
 	@$(MAKE) --no-print-directory helper DIR=$(BUILD_DIR)
 
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release $(RELEASE_FLAGS)
 	@$(MAKE) --no-print-directory helper DIR=$(RELEASE_DIR)
 
 helper:

@@ -1,5 +1,6 @@
 import AirlockCore
 import AirlockGitLab
+import AirlockOS
 import AirlockSandbox
 import Foundation
 
@@ -53,45 +54,38 @@ enum SourceFetcher {
         return c.string ?? url
     }
 
+    /// A git command that runs longer than this is killed (with what it started) and the fetch
+    /// fails, instead of holding a job slot forever on a server that stopped answering.
+    static let gitTimeout: Double = 3600
+
     @discardableResult
     static func run(_ args: [String], what: String) async throws -> String {
-        let p = Process()
-        if geteuid() == 0 {
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            p.arguments =
-                ["--reuid=\(fetchUID)", "--regid=\(fetchUID)", "--clear-groups", "--", "/usr/bin/git"] + args
-        } else {
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-            p.arguments = args
-        }
         var env = ["PATH": "/usr/bin:/bin", "GIT_TERMINAL_PROMPT": "0", "HOME": "/nonexistent", "LC_ALL": "C"]
         env["GIT_CONFIG_NOSYSTEM"] = "1"
-        p.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        do { try p.run() } catch {
+        let command =
+            geteuid() == 0
+            ? HostCommand(
+                "/usr/bin/setpriv",
+                ["--reuid=\(fetchUID)", "--regid=\(fetchUID)", "--clear-groups", "--", "/usr/bin/git"] + args,
+                environment: env, timeout: gitTimeout)
+            : HostCommand("/usr/bin/git", args, environment: env, timeout: gitTimeout)
+        // stdout and stderr are drained together: a git that fills its stderr pipe (progress,
+        // warnings) while nobody reads it would otherwise block forever.
+        let result: HostCommand.Result
+        do { result = try await command.run() } catch {
             throw AirlockError(
                 .hostUnsupported, "cannot run git to fetch the job's sources: \(error)",
                 hint: "install git on the agent's host (apt-get install git)")
         }
-        return try await withCheckedThrowingContinuation { cont in
-            Thread.detachNewThread {
-                let o = out.fileHandleForReading.readDataToEndOfFile()
-                let e = err.fileHandleForReading.readDataToEndOfFile()
-                p.waitUntilExit()
-                if p.terminationStatus == 0 {
-                    cont.resume(returning: String(decoding: o, as: UTF8.self))
-                } else {
-                    let msg = String(decoding: e, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                    cont.resume(
-                        throwing: AirlockError(
-                            .gitlabSources, "git \(what) failed (exit \(p.terminationStatus)): \(msg)",
-                            hint: "check the repository URL and that the job token may read it"))
-                }
-            }
+        if result.succeeded { return result.stdoutText }
+        if result.timedOut {
+            throw AirlockError(
+                .gitlabSources, "git \(what) did not finish within \(Int(gitTimeout)) s and was killed",
+                hint: "check that the git server answers")
         }
+        let msg = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+        throw AirlockError(
+            .gitlabSources, "git \(what) failed (exit \(result.status)): \(msg)",
+            hint: "check the repository URL and that the job token may read it")
     }
 }

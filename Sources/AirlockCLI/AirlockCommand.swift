@@ -1,3 +1,4 @@
+import AirlockCore
 import ArgumentParser
 
 /// The `airlock` command: one subcommand type per verb.
@@ -5,6 +6,8 @@ public struct AirlockCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "airlock",
         abstract: "A sandboxed, ephemeral build runner for Linux.",
+        // `airlock --version` prints it; the help lists the flag.
+        version: AirlockVersion.current,
         subcommands: [
             ExecCommand.self, RunCommand.self, VerifyCommand.self, KeysCommand.self, SecretsCommand.self,
             AgentCommand.self, RegisterCommand.self, ProfileCommand.self,

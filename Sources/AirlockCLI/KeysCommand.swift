@@ -21,7 +21,7 @@ struct KeysCommand: ParsableCommand {
     }
 
     struct Generate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a signing key pair.")
+        static let configuration = CommandConfiguration(commandName: "generate", abstract: "Create a signing key pair.")
 
         @Option(help: "ed25519 (default) or ecdsa-p256 (DER signatures over SHA-256).")
         var type: String = "ed25519"
@@ -45,7 +45,7 @@ struct KeysCommand: ParsableCommand {
     }
 
     struct Public: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the public key (PEM).")
+        static let configuration = CommandConfiguration(commandName: "public", abstract: "Print the public key (PEM).")
 
         func run() throws {
             do {

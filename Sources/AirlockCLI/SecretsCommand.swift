@@ -21,7 +21,8 @@ struct SecretsCommand: ParsableCommand {
     }
 
     struct Put: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Store a secret (from a file or stdin).")
+        static let configuration = CommandConfiguration(
+            commandName: "put", abstract: "Store a secret (from a file or stdin).")
         @Argument(help: "The secret's name.") var name: String
         @Option(name: .customLong("from-file"), help: "Read the value from this file instead of stdin.")
         var fromFile: String?

@@ -45,11 +45,21 @@ public struct YAMLNode {
 
     // MARK: Shape
 
-    /// `true` for a plain empty scalar, `~` or `null`.
+    /// `true` for a plain empty scalar, `~` or `null` (`Null`, `NULL`), or one tagged `!!null`.
+    ///
+    /// The YAML 1.1 null rule, checked here rather than by Yams' default resolver: that one
+    /// compiles a regular expression per tag on first use (ICU start-up, a few milliseconds of
+    /// every CLI run), and null is the only tag Airlock reads.
     public var isNull: Bool {
-        if case .scalar = node { return node.tag.description == Tag.Name.null.rawValue }
-        return false
+        guard case let .scalar(s) = node else { return false }
+        // Yams leaves a plain scalar's tag implicit (""), as nothing here resolves it; quoted
+        // scalars carry `!!str`, explicitly tagged ones their tag.
+        let tag = s.tag.description
+        if tag.isEmpty { return Self.nullSpellings.contains(s.string) }
+        return tag == Tag.Name.null.rawValue
     }
+
+    static let nullSpellings: Set<String> = ["", "~", "null", "Null", "NULL"]
 
     /// The scalar's text, or `nil` for mappings, sequences and null.
     public var scalarText: String? {

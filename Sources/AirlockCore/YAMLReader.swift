@@ -19,7 +19,9 @@ public enum YAMLReader {
         try YAMLStructureScan.check(prepared, file: file, limits: limits)
         let root: Node?
         do {
-            root = try Yams.compose(yaml: prepared)
+            // No resolver rules: plain scalars stay implicit and `YAMLNode.isNull` applies the
+            // null rule itself (the only tag read), without compiling Yams' regexes.
+            root = try Yams.compose(yaml: prepared, .basic)
         } catch let error as YamlError {
             throw malformed(error, file: file)
         } catch {

@@ -69,6 +69,8 @@ public struct JobPipeline: Sendable {
         self.secrets = secrets
         self.attestation = attestation
         self.clock = clock
+        // Provenance describes the host toolchain: keep that description between runs.
+        ToolchainInspector.cache(in: sandbox.state)
     }
 
     /// Run the job through every stage. Blocks (the sandbox API does); call it off the

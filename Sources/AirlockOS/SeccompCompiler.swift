@@ -6,6 +6,8 @@ import Glibc
 /// ready to be handed to the helper.
 public struct SeccompProgram: Hashable, Sendable {
     public var bytes: [UInt8]
+    /// A program from its bytes (one loaded from the on-disk cache, say).
+    public init(bytes: [UInt8]) { self.bytes = bytes }
     /// Number of BPF instructions.
     public var instructionCount: Int { bytes.count / 8 }
 }
@@ -14,6 +16,10 @@ public struct SeccompProgram: Hashable, Sendable {
 /// native architecture is allowed: a call made through another ABI (int 0x80, x32) kills the
 /// process, so a deny-list cannot be bypassed by switching ABI.
 public enum SeccompCompiler {
+    /// Bump when a change here (attributes, rule handling) changes the bytes compiled for the
+    /// same policy: it is part of the on-disk program cache's key.
+    public static let revision = 1
+
     public static func compile(_ policy: SeccompPolicy) throws -> SeccompProgram {
         guard let ctx = seccomp_init(raw(policy.defaultAction)) else {
             throw OSError("seccomp_init", "filter", errno: ENOMEM)

@@ -40,13 +40,23 @@ extension SeccompSpec {
     }
 }
 
-/// Compiled programs, keyed by policy, so a runner compiles each profile once.
+/// Compiled programs, keyed by policy, so a runner compiles each profile once — and, with a
+/// `store`, once per host: a program compiled by an earlier process is loaded from disk.
 public final class SeccompProgramCache: @unchecked Sendable {
     private var programs: [SeccompPolicy: SeccompProgram] = [:]
     private var memfds: [SeccompProgram: OwnedFD] = [:]
     private let lock = NSLock()
+    /// Programs on disk, shared by every process using the same state directory.
+    public let store: SeccompProgramStore?
+    private let state: StateDirectory?
 
-    public init() {}
+    /// With `state`, programs are also kept in `<state>/cache/seccomp` (see `SeccompProgramStore`).
+    public init(state: StateDirectory? = nil) {
+        self.state = state
+        store = state.map { SeccompProgramStore(directory: $0.path + "/" + Self.storeName) }
+    }
+
+    static let storeName = "cache/seccomp"
 
     /// A memfd holding `program`, made once and shared by every launch.
     public func memfd(for program: SeccompProgram) throws -> OwnedFD {
@@ -64,9 +74,16 @@ public final class SeccompProgramCache: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let p = programs[policy] { return p }
+        let key = store.map { _ in SeccompProgramStore.key(for: policy) }
+        if let store, let key, let p = store.load(key: key) {
+            programs[policy] = p
+            return p
+        }
         do {
             let p = try SeccompCompiler.compile(policy)
             programs[policy] = p
+            // Best effort: a state directory that cannot take the file only costs a recompile.
+            if let store, let key, state?.cacheDirectory(Self.storeName) != nil { try? store.store(p, key: key) }
             return p
         } catch let e as OSError {
             throw AirlockError(

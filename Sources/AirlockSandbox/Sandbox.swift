@@ -12,7 +12,8 @@ import Synchronization
 public final class Sandbox: @unchecked Sendable {
     public let state: StateDirectory
     public let helperPath: String
-    public let programs = SeccompProgramCache()
+    /// Compiled seccomp programs, also kept on disk under `<state>/cache/seccomp`.
+    public let programs: SeccompProgramCache
     let plans = MountPlanCache()
     public var logger: Logger
     /// How long teardown waits before escalating (`GracePeriods`).
@@ -30,6 +31,7 @@ public final class Sandbox: @unchecked Sendable {
         self.grace = grace
         self.helperPath = helperPath
         self.logger = logger
+        programs = SeccompProgramCache(state: state)
         do {
             let host = try CgroupHost.detect()
             Self.removeStaleSlotCgroups(host)

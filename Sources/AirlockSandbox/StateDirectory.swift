@@ -46,3 +46,20 @@ public struct StateDirectory: Sendable {
         return full
     }
 }
+
+extension StateDirectory {
+    /// Creates `<state>/<relative>` and the directories between (0700) for a cache, but never
+    /// the state directory itself: a cache written after its state directory was removed (a
+    /// test's temporary one) fails instead of bringing it back. Returns the full path, or nil.
+    public func cacheDirectory(_ relative: String) -> String? {
+        var st = stat()
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return nil }
+        var dir = path
+        for part in relative.split(separator: "/") {
+            dir += "/" + part
+            if mkdir(dir, 0o700) != 0, errno != EEXIST { return nil }
+            guard lstat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == geteuid() else { return nil }
+        }
+        return dir
+    }
+}

@@ -54,10 +54,15 @@ guard access("/usr/bin/bwrap", X_OK) == 0 else {
 }
 
 // BENCH_ONLY=agent: only the agent benchmark (section 5); BENCH_ONLY=record: only section 6;
-// BENCH_ONLY=outputs: only section 7.
+// BENCH_ONLY=outputs: only section 7; BENCH_ONLY=cli: only the CLI start-up and `airlock run`
+// (section 1b).
 let benchDir = ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? args[0] as String)
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "agent" {
     runAgentBench(airlock: (benchDir as NSString).deletingLastPathComponent + "/airlock")
+    exit(0)
+}
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "cli" {
+    runCLIBench(airlock: (benchDir as NSString).deletingLastPathComponent + "/airlock", repo: repo)
     exit(0)
 }
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "outputs" {
@@ -94,18 +99,7 @@ print("")
 let spec = SandboxSpec(
     profile: profile, command: ["/bin/true"], limits: .init(profile: profile.limits),
     workingDirectory: "/", stdio: (devnull, devnull, devnull))
-let bwrapArgs = [
-    "/usr/bin/bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
-    "--cap-drop", "ALL", "--uid", "1000", "--gid", "1000",
-    "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
-    "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin",
-    // The rest of the default profile's filesystem, so both build the same tree.
-    "--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
-    "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
-    "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home/build",
-    "--remount-ro", "/", "--hostname", "airlock",
-    "--seccomp", "3", "/bin/true",
-]
+let bwrapArgs = bwrapTrueArgs()
 var airlock: [Double] = [], bwrap: [Double] = []
 for i in 0..<(iterations + 10) {
     let t0 = now()
@@ -140,6 +134,10 @@ print(
         bm, percentile(bwrap, 0.9) * 1000))
 print("")
 print(String(format: "**ratio Airlock/bwrap: %.2f×** (target ≤ 0.80×)", am / bm))
+print("")
+
+// ── 1b. the CLI as whole processes: `airlock exec`, `airlock run`, see CLIBench.swift ─────────
+runCLIBench(airlock: (benchDir as NSString).deletingLastPathComponent + "/airlock", repo: repo)
 print("")
 
 // ── 2. seccomp overhead on a syscall-heavy loop ───────────────────────────────────────────────
