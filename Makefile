@@ -25,7 +25,7 @@ release: deps
 	@$(MAKE) --no-print-directory helper DIR=$(RELEASE_DIR)
 
 helper:
-	cc $(CFLAGS_HELPER) -o $(DIR)/airlock-helper Sources/airlock-helper/helper.c
+	cc $(CFLAGS_HELPER) -o $(DIR)/airlock-helper Sources/airlock-helper/*.c
 
 $(PROBE): Tests/Probes/airlock-probe.c
 	@mkdir -p .build
@@ -60,7 +60,7 @@ bench: release
 
 lint:
 	swift format lint --strict --recursive Sources Tests Package.swift
-	cc -fsyntax-only -Wall -Wextra -Werror Sources/airlock-helper/helper.c
+	cc -fsyntax-only -Wall -Wextra -Werror Sources/airlock-helper/*.c
 
 format:
 	swift format --in-place --recursive Sources Tests Package.swift
