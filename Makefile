@@ -30,7 +30,7 @@ release: deps
 	@$(MAKE) --no-print-directory helper DIR=$(RELEASE_DIR)
 
 helper:
-	cc $(CFLAGS_HELPER) -o $(DIR)/airlock-helper Sources/airlock-helper/helper.c
+	cc $(CFLAGS_HELPER) -o $(DIR)/airlock-helper Sources/airlock-helper/*.c
 
 $(PROBE): Tests/Probes/airlock-probe.c
 	@mkdir -p .build
@@ -67,7 +67,7 @@ bench: release
 # Layers.txt allows, and declared in Package.swift (scripts/check-layers).
 lint:
 	swift format lint --strict --recursive Sources Tests Package.swift
-	cc -fsyntax-only -Wall -Wextra -Werror Sources/airlock-helper/helper.c
+	cc -fsyntax-only -Wall -Wextra -Werror Sources/airlock-helper/*.c
 	scripts/check-layers
 
 format:

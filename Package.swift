@@ -100,6 +100,7 @@ let package = Package(
             name: "AirlockSandbox",
             dependencies: [
                 "AirlockOS", "AirlockCore", "AirlockProfile",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
 

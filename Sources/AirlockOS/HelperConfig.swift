@@ -1,7 +1,10 @@
+import CAirlockShims
 import Glibc
 
-/// The launch config the helper reads from fd 3: NUL-terminated tokens, each record an op name
-/// followed by that op's arguments (see `airlock_helper_protocol.h` and `helper.c`).
+/// The launch config the helper reads from fd 3: NUL-terminated tokens, the config version first,
+/// then records of an op code (`enum airlock_op`) and that op's arguments. The codes, their
+/// argument counts and the version come from `airlock_helper_protocol.h`, which the helper's
+/// parser (`Sources/airlock-helper/config.c`) reads too.
 ///
 /// The order of `mounts` is the order the helper performs them in.
 public struct HelperConfig: Hashable, Sendable {
@@ -38,7 +41,7 @@ public struct HelperConfig: Hashable, Sendable {
     public var readOnlyRoot: Bool
     /// `cgroup.procs` files the helper writes the sandbox's init to before it starts (v2).
     public var cgroupProcs: [String]
-    /// `tasks` files the sandbox's init writes itself into before setup (v1; see helper.c).
+    /// `tasks` files the sandbox's init writes itself into before setup (v1; see contain.c).
     public var cgroupSelf: [String] = []
     /// (resource, soft, hard) triples for setrlimit.
     public var rlimits: [(resource: Int32, soft: UInt64, hard: UInt64)]
@@ -79,58 +82,73 @@ public struct HelperConfig: Hashable, Sendable {
     public static func == (a: HelperConfig, b: HelperConfig) -> Bool { a.encoded() == b.encoded() }
     public func hash(into h: inout Hasher) { h.combine(encoded()) }
 
-    /// The wire form. Tokens may not contain NUL; `encode` rejects them.
-    public func encoded() -> [UInt8] {
+    /// The launch config version this agent writes (`AIRLOCK_HELPER_CONFIG_VERSION`).
+    public static let configVersion = Int(AIRLOCK_HELPER_CONFIG_VERSION)
+
+    /// The number of arguments that follow `op` on the wire: the low bits of its code.
+    public static func argumentCount(_ op: airlock_op) -> Int {
+        Int(op.rawValue & UInt32(AIRLOCK_OP_ARGC_MASK))
+    }
+
+    /// The wire form. Tokens may not contain NUL; `validate` rejects them.
+    public func encoded() -> [UInt8] { encoded(version: Self.configVersion) }
+
+    /// The wire form with another version first (tests: a config the helper must refuse).
+    func encoded(version: Int) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(2048)
-        func put(_ tokens: String...) {
-            for t in tokens {
-                out.append(contentsOf: t.utf8)
-                out.append(0)
-            }
+        func token(_ t: String) {
+            out.append(contentsOf: t.utf8)
+            out.append(0)
         }
-        put("uid_map", uidMap)
-        put("gid_map", gidMap)
-        put("setup_ids", String(setupUID), String(setupGID))
-        put("job_ids", String(jobUID), String(jobGID))
-        if shareNetwork { put("share_net") }
-        put("root_size", String(rootSize))
-        put("hostname", hostname)
+        func put(_ op: airlock_op, _ arguments: String...) {
+            assert(arguments.count == Self.argumentCount(op), "op \(op.rawValue): wrong argument count")
+            token(String(op.rawValue))
+            for a in arguments { token(a) }
+        }
+        token(String(version))
+        put(AIRLOCK_OP_UID_MAP, uidMap)
+        put(AIRLOCK_OP_GID_MAP, gidMap)
+        put(AIRLOCK_OP_SETUP_IDS, String(setupUID), String(setupGID))
+        put(AIRLOCK_OP_JOB_IDS, String(jobUID), String(jobGID))
+        if shareNetwork { put(AIRLOCK_OP_SHARE_NET) }
+        put(AIRLOCK_OP_ROOT_SIZE, String(rootSize))
+        put(AIRLOCK_OP_HOSTNAME, hostname)
         for m in mounts {
             switch m {
-            case let .roBind(s, d): put("ro_bind", s, d)
-            case let .rwBind(s, d): put("rw_bind", s, d)
+            case let .roBind(s, d): put(AIRLOCK_OP_RO_BIND, s, d)
+            case let .rwBind(s, d): put(AIRLOCK_OP_RW_BIND, s, d)
             case let .tmpfs(p, size, mode, uid, gid):
-                put("tmpfs", p, String(size), String(mode), String(uid), String(gid))
+                put(AIRLOCK_OP_TMPFS, p, String(size), String(mode), String(uid), String(gid))
             case let .directory(p, mode, uid, gid):
-                put("dir", p, String(mode), String(uid), String(gid))
-            case let .file(p, mode, contents): put("file", p, String(mode), contents)
+                put(AIRLOCK_OP_DIR, p, String(mode), String(uid), String(gid))
+            case let .file(p, mode, contents): put(AIRLOCK_OP_FILE, p, String(mode), contents)
             case let .ownedFile(p, mode, uid, gid, contents):
-                put("owned_file", p, String(mode), String(uid), String(gid), contents)
-            case let .symlink(t, p): put("symlink", t, p)
-            case .proc: put("proc")
-            case let .dev(shm): put("dev", String(shm))
+                put(AIRLOCK_OP_OWNED_FILE, p, String(mode), String(uid), String(gid), contents)
+            case let .symlink(t, p): put(AIRLOCK_OP_SYMLINK, t, p)
+            case .proc: put(AIRLOCK_OP_PROC)
+            case let .dev(shm): put(AIRLOCK_OP_DEV, String(shm))
             }
         }
-        if readOnlyRoot { put("readonly_root") }
-        for c in cgroupProcs { put("cgroup", c) }
-        for c in cgroupSelf { put("cgroup_self", c) }
-        for r in rlimits { put("rlimit", String(r.resource), String(r.soft), String(r.hard)) }
-        put("cwd", workingDirectory)
-        put("umask", String(umask))
-        for e in environment { put("env", e) }
-        for a in arguments { put("arg", a) }
+        if readOnlyRoot { put(AIRLOCK_OP_READONLY_ROOT) }
+        for c in cgroupProcs { put(AIRLOCK_OP_CGROUP, c) }
+        for c in cgroupSelf { put(AIRLOCK_OP_CGROUP_SELF, c) }
+        for r in rlimits { put(AIRLOCK_OP_RLIMIT, String(r.resource), String(r.soft), String(r.hard)) }
+        put(AIRLOCK_OP_CWD, workingDirectory)
+        put(AIRLOCK_OP_UMASK, String(umask))
+        for e in environment { put(AIRLOCK_OP_ENV, e) }
+        for a in arguments { put(AIRLOCK_OP_ARG, a) }
         if let r = recording {
-            put("record", r.outputPath)
-            for a in r.argumentCalls { put("record_args", String(a.number), String(a.mask)) }
+            put(AIRLOCK_OP_RECORD, r.outputPath)
+            for a in r.argumentCalls { put(AIRLOCK_OP_RECORD_ARGS, String(a.number), String(a.mask)) }
         }
         return out
     }
 
-    /// The helper's limits per kind of record (see `MAX_ITEMS` in helper.c).
-    public static let maxItems = 256
-    public static let maxCgroups = 16
-    public static let maxRlimits = 16
+    /// The helper's limits per kind of record (`AIRLOCK_HELPER_MAX_*` in the protocol header).
+    public static let maxItems = Int(AIRLOCK_HELPER_MAX_ITEMS)
+    public static let maxCgroups = Int(AIRLOCK_HELPER_MAX_CGROUPS)
+    public static let maxRlimits = Int(AIRLOCK_HELPER_MAX_RLIMITS)
 
     /// Checks the config can be encoded: no NUL bytes in any token (a NUL would shift every later
     /// token into a different record), counts within the helper's limits, a command present.

@@ -20,11 +20,14 @@ public final class HelperProcess: @unchecked Sendable {
     }
 
     public let pid: pid_t
+    /// The helper binary, named in the error when it refuses the config's version.
+    public let helperPath: String
     private let reportRead: OwnedFD
     private let lifeline: OwnedFD
 
-    private init(pid: pid_t, reportRead: OwnedFD, lifeline: OwnedFD) {
+    private init(pid: pid_t, helperPath: String, reportRead: OwnedFD, lifeline: OwnedFD) {
         self.pid = pid
+        self.helperPath = helperPath
         self.reportRead = reportRead
         self.lifeline = lifeline
     }
@@ -38,7 +41,17 @@ public final class HelperProcess: @unchecked Sendable {
         stdio: (Int32, Int32, Int32)
     ) throws -> HelperProcess {
         try config.validate()
-        let configFD = try OwnedFD.memfd("airlock-config", contents: config.encoded())
+        return try spawn(
+            helperPath: helperPath, encodedConfig: config.encoded(), program: program, programFD: programFD,
+            stdio: stdio)
+    }
+
+    /// Start the helper with an already encoded config (tests: configs the helper must refuse).
+    static func spawn(
+        helperPath: String, encodedConfig: [UInt8], program: SeccompProgram?, programFD: OwnedFD? = nil,
+        stdio: (Int32, Int32, Int32)
+    ) throws -> HelperProcess {
+        let configFD = try OwnedFD.memfd("airlock-config", contents: encodedConfig)
         let bpfFD = try programFD ?? OwnedFD.memfd("airlock-bpf", contents: program?.bytes ?? [])
         let report = try OwnedFD.pipe()
         let life = try OwnedFD.pipe()
@@ -55,7 +68,7 @@ public final class HelperProcess: @unchecked Sendable {
         // Only the helper may hold these ends; closing ours makes EOF mean "helper gone".
         report.write.close()
         life.read.close()
-        return HelperProcess(pid: pid, reportRead: report.read, lifeline: life.write)
+        return HelperProcess(pid: pid, helperPath: helperPath, reportRead: report.read, lifeline: life.write)
     }
 
     /// Send `signal` to the helper; it forwards TERM/INT/HUP/QUIT/USR1/USR2 to the job.
@@ -83,7 +96,9 @@ public final class HelperProcess: @unchecked Sendable {
         while offset + size <= bytes.count {
             if let r = HelperReport(bytes: bytes[offset..<(offset + size)]) {
                 switch r.kind {
-                case .error: if outcome.setupError == nil { outcome.setupError = r }
+                case .error where outcome.setupError == nil:
+                    outcome.setupError = r.isConfigVersionMismatch ? r.versionMismatch(helperPath: helperPath) : r
+                case .error: break
                 case .started: outcome.initPID = Int32(truncatingIfNeeded: r.value)
                 case .exited: outcome.jobExited = true
                 }

@@ -1,4 +1,5 @@
 import CAirlockShims
+import Glibc
 
 /// The setup stages of `airlock-helper`, mirrored from `enum airlock_stage` in
 /// `airlock_helper_protocol.h`, with the fix to suggest when a stage fails.
@@ -45,6 +46,11 @@ public enum HelperStage: Int32, Sendable, CaseIterable {
     /// The fix to suggest for this stage failing with `errno`, when one is known.
     public func hint(errno: Int32, detail: String) -> String? {
         switch (self, errno) {
+        case (.config, EPROTO):
+            return "the helper '\(detail)' reads another launch config version than this agent writes"
+                + " (\(HelperConfig.configVersion)): they come from different builds. Rebuild the helper"
+                + " from the agent's checkout (`make helper`) or reinstall both together, or point"
+                + " AIRLOCK_HELPER at the helper built with this agent"
         case (.clone, 1), (.clone, 28), (.clone, 22):
             return "user namespaces look disabled: check `sysctl user.max_user_namespaces` (must be > 0)"
                 + ", `kernel.unprivileged_userns_clone` (Debian: 1) and"
@@ -100,5 +106,23 @@ public struct HelperReport: Hashable, Sendable {
         self.value = i64(16)
         let d = bytes[(bytes.startIndex + 24)...].prefix { $0 != 0 }
         self.detail = String(decoding: d, as: UTF8.self)
+    }
+
+    /// The helper refused the launch config's version. A current helper says so with EPROTO; a
+    /// helper from before the config was versioned (version 1) reads the version token as an op
+    /// name and reports it as an unknown op (EINVAL, the token as detail).
+    public var isConfigVersionMismatch: Bool {
+        guard kind == .error, stage == .config else { return false }
+        return errno == EPROTO || (errno == EINVAL && detail == String(HelperConfig.configVersion))
+    }
+
+    /// A version refusal restated for the agent's message: the object is the helper binary at
+    /// `helperPath`, `value` the version it reads (1 for an unversioned helper).
+    func versionMismatch(helperPath: String) -> HelperReport {
+        var r = self
+        if r.errno != EPROTO { r.value = 1 }
+        r.errno = EPROTO
+        r.detail = helperPath
+        return r
     }
 }

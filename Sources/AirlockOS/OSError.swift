@@ -35,7 +35,7 @@ public enum Errno {
         1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 9: "EBADF", 11: "EAGAIN",
         12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST", 20: "ENOTDIR",
         21: "EISDIR", 22: "EINVAL", 24: "EMFILE", 28: "ENOSPC", 30: "EROFS", 36: "ENAMETOOLONG",
-        38: "ENOSYS", 39: "ENOTEMPTY", 75: "EOVERFLOW", 95: "EOPNOTSUPP", 97: "EAFNOSUPPORT",
+        38: "ENOSYS", 39: "ENOTEMPTY", 71: "EPROTO", 75: "EOVERFLOW", 95: "EOPNOTSUPP", 97: "EAFNOSUPPORT",
         101: "ENETUNREACH", 111: "ECONNREFUSED",
     ]
     /// `EPERM` for 1, `errno 123` for unknown values.

@@ -91,8 +91,7 @@ struct HelperProcessTests {
         #expect(run.outcome.jobExited)
         #expect(run.outcome.initPID != nil)
         // HelperStage.bind's hint says "the bind source '<detail>' does not exist", so the detail
-        // should be the source. helper.c's bind_mount reports `m->b` (the destination) when
-        // stat() of the source fails.
+        // is the source: mounts.c's bind_mount names the host path when its stat() fails.
         #expect(err.detail == source, "the error names the missing host path")
     }
 

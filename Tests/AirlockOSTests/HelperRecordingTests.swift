@@ -4,11 +4,8 @@ import Testing
 
 @Suite("HelperRecording")
 struct HelperRecordingTests {
-    func tokens(_ c: HelperConfig) -> [String] {
-        c.encoded().split(separator: 0, omittingEmptySubsequences: false).dropLast().map {
-            String(decoding: $0, as: UTF8.self)
-        }
-    }
+    /// The records' tokens, op codes shown by name (see `HelperConfigTests.tokens`).
+    func tokens(_ c: HelperConfig) -> [String] { HelperConfigTests.tokens(c.encoded()) }
 
     @Test("no recording: no record tokens; recording: the output path and each argument call")
     func encoding() throws {
